@@ -1,0 +1,168 @@
+"""The composition root: config → extensions → oauth → blueprints → error handlers."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask, g, request, session, url_for
+from sqlalchemy import event
+
+from idp.config import Settings, load_settings
+from idp.extensions import babel, csrf, db, keyring, limiter, migrate
+
+LOCALES = ("en", "de", "nl", "pl")
+PACKAGE_DIR = Path(__file__).resolve().parent
+MIGRATIONS_DIR = PACKAGE_DIR.parent / "migrations"
+
+
+def create_app(settings: Settings | None = None, **overrides) -> Flask:
+    """Build the provider. Tests pass ``overrides`` (any ``Settings`` field)."""
+    settings = settings or load_settings(**overrides)
+    settings.instance_path.mkdir(parents=True, exist_ok=True)
+
+    app = Flask(
+        "idp",
+        instance_path=str(settings.instance_path),
+        instance_relative_config=False,
+    )
+    _configure(app, settings)
+    _bind_extensions(app, settings)
+    _register_oauth(app)
+    _register_blueprints(app)
+    _register_error_handlers(app)
+    _register_security_headers(app)
+    _register_template_helpers(app)
+    _register_cli(app)
+    return app
+
+
+def _configure(app: Flask, settings: Settings) -> None:
+    secure = settings.issuer_is_https
+    app.config.update(
+        IDP=settings,
+        SECRET_KEY=settings.secret_key,
+        SQLALCHEMY_DATABASE_URI=settings.database_url,
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        SESSION_COOKIE_NAME="mam_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=secure,
+        PERMANENT_SESSION_LIFETIME=settings.session_max_seconds,
+        PREFERRED_URL_SCHEME="https" if secure else "http",
+        WTF_CSRF_TIME_LIMIT=None,  # bound to the session, which has its own lifetime
+        WTF_CSRF_SSL_STRICT=secure,
+        RATELIMIT_STORAGE_URI=settings.redis_url or "memory://",
+        RATELIMIT_HEADERS_ENABLED=True,
+        RATELIMIT_KEY_PREFIX="mam-idp",
+        BABEL_DEFAULT_LOCALE="en",
+        BABEL_TRANSLATION_DIRECTORIES=str(PACKAGE_DIR / "translations"),
+        MAX_CONTENT_LENGTH=256 * 1024,
+    )
+
+
+def select_locale() -> str:
+    """``ui_locales``, then the member's preference, then Accept-Language, then English."""
+    requested = request.values.get("ui_locales") if request else None
+    if requested:
+        for tag in requested.split():
+            language = tag.split("-")[0].lower()
+            if language in LOCALES:
+                session["ui_locale"] = language
+                return language
+    remembered = session.get("ui_locale")
+    if remembered in LOCALES:
+        return remembered
+    preferred = getattr(g, "member_locale", None)
+    if preferred in LOCALES:
+        return preferred
+    return request.accept_languages.best_match(LOCALES) or "en"
+
+
+def _bind_extensions(app: Flask, settings: Settings) -> None:
+    import idp.models  # noqa: F401  (every table on db.metadata, for migrations)
+
+    keyring.configure(settings.data_keys)
+    db.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            _make_sqlite_transactional(db.engine)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+
+
+def _make_sqlite_transactional(engine) -> None:
+    """Let SQLAlchemy, not pysqlite, begin transactions, so savepoints behave.
+
+    Also turns on foreign keys, which SQLite leaves off by default.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection):
+        connection.exec_driver_sql("BEGIN")
+
+
+def _register_oauth(app: Flask) -> None:
+    from idp.oauth.server import init_oauth
+
+    init_oauth(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from clients import blueprint as developers
+    from consent_screens import blueprint as consent
+    from idp.account import blueprint as account
+    from idp.api import blueprint as api
+    from idp.login import blueprint as login
+    from idp.oauth.endpoints import blueprint as oauth
+
+    for bp in (login, account, consent, oauth, api, developers):
+        app.register_blueprint(bp)
+
+
+def _register_error_handlers(app: Flask) -> None:
+    from idp.errors import register_error_handlers
+
+    register_error_handlers(app)
+
+
+def _register_security_headers(app: Flask) -> None:
+    from idp.security_headers import apply_security_headers
+
+    app.after_request(apply_security_headers)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from flask_babel import get_locale
+
+    def current_locale() -> str:
+        return str(get_locale() or "en")
+
+    def url_with_locale(code: str) -> str:
+        """This page again in another language (the switcher in the footer)."""
+        if not request.endpoint or request.method != "GET":
+            return f"/?ui_locales={code}"
+        args = request.args.to_dict(flat=False)
+        args["ui_locales"] = [code]
+        return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+    app.jinja_env.globals.update(current_locale=current_locale, url_with_locale=url_with_locale)
+
+
+def _register_cli(app: Flask) -> None:
+    from idp.cli import register_commands
+
+    register_commands(app)
+
+
+logging.getLogger("idp").addHandler(logging.NullHandler())

@@ -1,0 +1,96 @@
+"""The data catalogue: scopes, the claims they release, and the purposes asking for them.
+
+Taken from SPEC.md §2 and §3, which take them from the programme's privacy
+policy: basic data, card number, status data and programme data; the purposes
+of "Login with Miles & More" with their legal bases under the GDPR.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+#: Scopes that release member data, with the claims each one releases (SPEC.md §2).
+SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
+    "openid": ("sub",),
+    "profile": (
+        "name",
+        "given_name",
+        "family_name",
+        "gender",
+        "birthdate",
+        "locale",
+        "academic_title",
+    ),
+    "email": ("email", "email_verified"),
+    "phone": ("phone_number", "phone_number_verified"),
+    "address": ("address",),
+    "card_number": ("card_number",),
+    "status": ("status_tier", "status_miles"),
+    "miles": ("miles_balance",),
+    "lhg_profiles": ("lhg_profiles",),
+    "offline_access": (),
+}
+
+#: Scopes every client may ask for, whatever its purposes.
+BASE_SCOPES = ("openid", "offline_access")
+
+
+@dataclass(frozen=True)
+class Purpose:
+    name: str
+    legal_basis: str  # "contract" (Art. 6(1)(b) GDPR) or "consent" (Art. 6(1)(a) GDPR)
+    article: str
+    scopes: tuple[str, ...]
+
+
+PURPOSES: dict[str, Purpose] = {
+    "miles": Purpose("miles", "contract", "Art. 6(1)(b) GDPR", ("card_number", "miles", "status")),
+    "registration": Purpose(
+        "registration",
+        "consent",
+        "Art. 6(1)(a) GDPR",
+        ("profile", "email", "phone", "address", "lhg_profiles"),
+    ),
+    "autofill": Purpose(
+        "autofill", "consent", "Art. 6(1)(a) GDPR", ("profile", "email", "phone", "address")
+    ),
+}
+
+
+def scopes_of_purposes(purposes) -> set[str]:
+    """Every scope a client with these purposes may ask for."""
+    allowed = set(BASE_SCOPES)
+    for name in purposes:
+        allowed.update(PURPOSES[name].scopes)
+    return allowed
+
+
+def required_scopes(purposes) -> set[str]:
+    """Scopes a contract purpose needs: shown without a checkbox on the consent screen."""
+    return {
+        scope
+        for name in purposes
+        if PURPOSES[name].legal_basis == "contract"
+        for scope in PURPOSES[name].scopes
+    }
+
+
+def smallest_purposes_for(scopes) -> list[str]:
+    """The smallest set of purposes whose scopes cover ``scopes`` (RFC 7591 default).
+
+    Ties go to the purpose listed first in ``PURPOSES``; raises ``ValueError``
+    when no set of purposes covers the scopes.
+    """
+    from itertools import combinations
+
+    wanted = set(scopes) - set(BASE_SCOPES)
+    names = list(PURPOSES)
+    for size in range(len(names) + 1):
+        for combo in combinations(names, size):
+            if wanted <= scopes_of_purposes(combo):
+                return list(combo)
+    raise ValueError("no purpose covers these scopes")
+
+
+def claims_for_scopes(scopes) -> set[str]:
+    return {claim for scope in scopes for claim in SCOPE_CLAIMS.get(scope, ())}

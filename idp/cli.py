@@ -1,0 +1,36 @@
+"""The ``mam-idp`` console script: a Flask CLI group over ``idp.create_app``.
+
+Every command that creates something accepts ``--json`` and then prints exactly
+one JSON object on stdout; logs and warnings go to stderr.
+"""
+
+from __future__ import annotations
+
+import json
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup
+
+
+def emit(as_json: bool, payload: dict, text: str) -> None:
+    """Print ``payload`` as one JSON object, or ``text`` for people."""
+    if as_json:
+        click.echo(json.dumps(payload, sort_keys=True))
+    else:
+        click.echo(text)
+
+
+def register_commands(app: Flask) -> None:
+    """Commands are attached to the app so ``flask --app idp`` sees them too."""
+
+
+def _create_app(*_args, **_kwargs) -> Flask:
+    from idp import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
+def main() -> None:
+    """Login with Miles & More: administer the identity provider."""

@@ -1,0 +1,205 @@
+"""Every setting of the provider: its default, a one-line doc, its environment override.
+
+This is the only module that reads ``os.environ``. ``load_settings`` validates
+everything at start so that a misconfigured process refuses to start instead of
+failing on the first request.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+import secrets
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from urllib.parse import urlsplit
+
+
+class ConfigError(ValueError):
+    """A setting has a value the provider cannot run with."""
+
+
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    #: Where generated keys and the embedded SQLite file live.
+    instance_path: Path = field(default=Path("instance"))
+    #: SQLAlchemy URL; ``postgresql+psycopg://...`` in production.
+    database_url: str = ""
+    #: Redis for rate limits and shared state; in-process when empty.
+    redis_url: str = ""
+    #: The issuer identifier; plain http only for loopback hosts.
+    issuer: str = "http://127.0.0.1:5000"
+    #: Signs the session cookie.
+    secret_key: str = ""
+    #: Data keys (url-safe base64, 32 bytes each): the first encrypts, all decrypt.
+    data_keys: tuple[str, ...] = ()
+    #: Per-address limit on login and second-factor attempts.
+    login_rate_limit: str = "20/minute;200/hour"
+    #: Per-address limit on protocol and API endpoints.
+    api_rate_limit: str = "1200/minute"
+    #: Upstream Lufthansa Group ID providers.
+    lhg_providers: tuple[dict, ...] = ()
+    #: Outgoing mail: ``smtp://host:port`` (``smtps://`` for TLS); empty keeps mail in the outbox.
+    smtp_url: str = ""
+    #: Sender address of outgoing mail.
+    mail_sender: str = "no-reply@login.miles-and-more.example"
+    #: Wrong passwords (or codes) before an account is locked.
+    lockout_threshold: int = 5
+    #: First lockout period in seconds; it doubles with every further lockout.
+    lockout_base_seconds: int = 60
+    #: How long a member has between the password and the second factor.
+    pending_login_seconds: int = 600
+    #: Idle lifetime of the SSO session in seconds.
+    session_idle_seconds: int = 8 * 3600
+    #: Absolute lifetime of the SSO session in seconds.
+    session_max_seconds: int = 7 * 24 * 3600
+    #: Lifetime of an email one-time code in seconds.
+    email_code_seconds: int = 600
+
+    @property
+    def issuer_is_https(self) -> bool:
+        return urlsplit(self.issuer).scheme == "https"
+
+
+def _env(name: str, environ: dict[str, str]) -> str | None:
+    value = environ.get(name)
+    return value if value not in (None, "") else None
+
+
+def _read_or_create_secret(path: Path, make) -> str:
+    """Read a generated secret from the instance folder, creating it (mode 0600) once."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        value = make()
+        handle.write(value + "\n")
+    return value
+
+
+def new_data_key() -> str:
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+
+
+def _validate_data_key(key: str) -> str:
+    try:
+        raw = base64.urlsafe_b64decode(key.encode())
+    except (binascii.Error, ValueError) as exc:
+        raise ConfigError("IDP_DATA_KEY holds a key that is not url-safe base64") from exc
+    if len(raw) != 32:
+        raise ConfigError("IDP_DATA_KEY keys must be 32 bytes each")
+    return key
+
+
+def _validate_issuer(issuer: str) -> str:
+    parts = urlsplit(issuer)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError("IDP_ISSUER must be an absolute http(s) URL")
+    if parts.query or parts.fragment:
+        raise ConfigError("IDP_ISSUER must not have a query or fragment (RFC 8414 §2)")
+    if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
+        raise ConfigError("IDP_ISSUER may use plain http only for loopback hosts")
+    return issuer.rstrip("/")
+
+
+def _validate_providers(raw: str) -> tuple[dict, ...]:
+    try:
+        providers = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ConfigError("IDP_LHG_PROVIDERS is not valid JSON") from exc
+    if not isinstance(providers, list):
+        raise ConfigError("IDP_LHG_PROVIDERS must be a JSON list")
+    for provider in providers:
+        if not isinstance(provider, dict) or not {
+            "airline",
+            "issuer",
+            "client_id",
+            "client_secret",
+        } <= provider.keys():
+            raise ConfigError(
+                "each IDP_LHG_PROVIDERS entry needs airline, issuer, client_id, client_secret"
+            )
+    return tuple(providers)
+
+
+def _validate_limit(name: str, value: str) -> str:
+    from limits import parse_many
+
+    try:
+        parse_many(value)
+    except ValueError as exc:
+        raise ConfigError(f"{name} is not a valid rate limit: {value!r}") from exc
+    return value
+
+
+def load_settings(environ: dict[str, str] | None = None, **overrides) -> Settings:
+    """Build the settings from the environment, then ``overrides`` (used by tests)."""
+    environ = dict(os.environ if environ is None else environ)
+    instance = Path(
+        overrides.pop("instance_path", None) or _env("IDP_INSTANCE_PATH", environ) or "instance"
+    ).resolve()
+
+    values: dict = {"instance_path": instance}
+    values["database_url"] = _env("IDP_DATABASE_URL", environ) or (
+        f"sqlite:///{instance / 'idp.sqlite3'}"
+    )
+    values["redis_url"] = _env("IDP_REDIS_URL", environ) or ""
+    values["issuer"] = _env("IDP_ISSUER", environ) or Settings.issuer
+    values["login_rate_limit"] = (
+        _env("IDP_LOGIN_RATE_LIMIT", environ) or Settings.login_rate_limit
+    )
+    values["api_rate_limit"] = _env("IDP_API_RATE_LIMIT", environ) or Settings.api_rate_limit
+    values["smtp_url"] = _env("IDP_SMTP_URL", environ) or ""
+    values["mail_sender"] = _env("IDP_MAIL_SENDER", environ) or Settings.mail_sender
+    providers = _env("IDP_LHG_PROVIDERS", environ)
+    values["lhg_providers"] = _validate_providers(providers) if providers else ()
+
+    secret_key = _env("IDP_SECRET_KEY", environ)
+    data_key = _env("IDP_DATA_KEY", environ)
+    values.update(overrides)
+
+    if "secret_key" not in overrides:
+        values["secret_key"] = secret_key or _read_or_create_secret(
+            instance / "secret_key", lambda: secrets.token_urlsafe(48)
+        )
+    if "data_keys" not in overrides:
+        raw = data_key or _read_or_create_secret(instance / "data_key", new_data_key)
+        values["data_keys"] = tuple(k.strip() for k in raw.split(",") if k.strip())
+
+    if not values["data_keys"]:
+        raise ConfigError("IDP_DATA_KEY holds no key")
+    values["data_keys"] = tuple(_validate_data_key(k) for k in values["data_keys"])
+    if len(values["secret_key"]) < 32:
+        raise ConfigError("IDP_SECRET_KEY must be at least 32 characters")
+    values["issuer"] = _validate_issuer(values["issuer"])
+    _validate_limit("IDP_LOGIN_RATE_LIMIT", values["login_rate_limit"])
+    _validate_limit("IDP_API_RATE_LIMIT", values["api_rate_limit"])
+
+    known = {f.name for f in fields(Settings)}
+    unknown = set(values) - known
+    if unknown:
+        raise ConfigError(f"unknown settings: {', '.join(sorted(unknown))}")
+    return Settings(**values)
+
+
+#: The environment variables operators set; the README's table is generated from the same words.
+ENVIRONMENT = {
+    "IDP_DATABASE_URL": "SQLAlchemy URL (default: SQLite file in the instance folder)",
+    "IDP_REDIS_URL": "Redis for rate limits and shared state (default: in-process)",
+    "IDP_ISSUER": "the issuer URL (default http://127.0.0.1:5000; http only for loopback)",
+    "IDP_SECRET_KEY": "session signing (default: generated into the instance folder)",
+    "IDP_DATA_KEY": "comma-separated data keys; the first encrypts, all decrypt",
+    "IDP_INSTANCE_PATH": "where generated keys and the SQLite file live (default ./instance)",
+    "IDP_LOGIN_RATE_LIMIT": "per-address limit on login and second-factor attempts",
+    "IDP_API_RATE_LIMIT": "per-address limit on protocol and API endpoints",
+    "IDP_LHG_PROVIDERS": "JSON list of upstream Lufthansa Group ID providers",
+    "IDP_SMTP_URL": "smtp://host:port or smtps://host:port for outgoing mail",
+    "IDP_MAIL_SENDER": "sender address of outgoing mail",
+}

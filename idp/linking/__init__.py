@@ -1,0 +1,1 @@
+"""Linking Lufthansa Group ID profiles (upstream OpenID Connect providers)."""

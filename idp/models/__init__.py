@@ -1,0 +1,35 @@
+"""The data model: one module per aggregate. No Flask request, no services here."""
+
+from idp.models.audit import AppendOnlyError, AuditEvent
+from idp.models.client import Client, hash_secret
+from idp.models.credential import Credential, EmailCode, Lockout, RecoveryCode
+from idp.models.grant import AuthorizationCode, Consent
+from idp.models.mail import OutgoingMail
+from idp.models.member import CardNumber, Member
+from idp.models.notification import PartnerNotification
+from idp.models.partner import Partner, PartnerDeveloper
+from idp.models.signing_key import SigningKey
+from idp.models.sso import SSOSession
+from idp.models.token import Token
+
+__all__ = [
+    "AppendOnlyError",
+    "AuditEvent",
+    "AuthorizationCode",
+    "CardNumber",
+    "Client",
+    "Consent",
+    "Credential",
+    "EmailCode",
+    "Lockout",
+    "Member",
+    "OutgoingMail",
+    "Partner",
+    "PartnerDeveloper",
+    "PartnerNotification",
+    "RecoveryCode",
+    "SSOSession",
+    "SigningKey",
+    "Token",
+    "hash_secret",
+]

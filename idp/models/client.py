@@ -1,0 +1,124 @@
+"""A partner's OAuth client, with the metadata of RFC 7591 and OIDC Registration.
+
+The Authlib ``ClientMixin`` methods live here because Authlib asks the client
+object itself; they hold no policy beyond exact comparisons.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import datetime
+
+from authlib.oauth2.rfc6749 import ClientMixin
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from idp.extensions import db
+from idp.models.partner import Partner
+from idp.models.types import UTCDateTime, utcnow
+
+TOKEN_ENDPOINT_AUTH_METHODS = (
+    "client_secret_basic",
+    "client_secret_post",
+    "private_key_jwt",
+    "none",
+)
+DEFAULT_ACCESS_TOKEN_TTL = 3600
+DEFAULT_GRANT_TTL = 90 * 24 * 3600
+
+
+def hash_secret(secret: str) -> str:
+    """Client secrets are 256-bit random values, so one SHA-256 round is enough."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class Client(db.Model, ClientMixin):
+    __tablename__ = "clients"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(64), unique=True)
+    partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id"), index=True)
+    client_name: Mapped[str] = mapped_column(String(200))
+    client_secret_hash: Mapped[str | None] = mapped_column(String(64))
+    client_secret_rotated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    redirect_uris: Mapped[list] = mapped_column(JSON, default=list)
+    post_logout_redirect_uris: Mapped[list] = mapped_column(JSON, default=list)
+    scope: Mapped[str] = mapped_column(Text, default="openid")
+    purposes: Mapped[list] = mapped_column(JSON, default=list)
+    token_endpoint_auth_method: Mapped[str] = mapped_column(
+        String(32), default="client_secret_basic"
+    )
+    grant_types: Mapped[list] = mapped_column(
+        JSON, default=lambda: ["authorization_code", "refresh_token"]
+    )
+    response_types: Mapped[list] = mapped_column(JSON, default=lambda: ["code"])
+    access_token_ttl: Mapped[int] = mapped_column(Integer, default=DEFAULT_ACCESS_TOKEN_TTL)
+    #: How long a limited consent (and its refresh tokens) lasts.
+    grant_ttl: Mapped[int] = mapped_column(Integer, default=DEFAULT_GRANT_TTL)
+    id_token_signed_response_alg: Mapped[str] = mapped_column(String(8), default="RS256")
+    subject_type: Mapped[str] = mapped_column(String(16), default="pairwise")
+    sector_identifier_uri: Mapped[str | None] = mapped_column(Text)
+    jwks: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
+    jwks_uri: Mapped[str | None] = mapped_column(Text)
+    backchannel_logout_uri: Mapped[str | None] = mapped_column(Text)
+    backchannel_logout_session_required: Mapped[bool] = mapped_column(Boolean, default=True)
+    logo_uri: Mapped[str | None] = mapped_column(Text)
+    client_uri: Mapped[str | None] = mapped_column(Text)
+    policy_uri: Mapped[str | None] = mapped_column(Text)
+    tos_uri: Mapped[str | None] = mapped_column(Text)
+    #: Miles & More's own sites: public subject identifiers.
+    first_party: Mapped[bool] = mapped_column(Boolean, default=False)
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    partner: Mapped[Partner] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Client {self.client_id}>"
+
+    @property
+    def is_public(self) -> bool:
+        return self.token_endpoint_auth_method == "none"
+
+    @property
+    def approved(self) -> bool:
+        return self.approved_at is not None
+
+    @property
+    def scopes(self) -> list[str]:
+        return self.scope.split()
+
+    # -- Authlib ClientMixin -------------------------------------------------
+
+    def get_client_id(self) -> str:
+        return self.client_id
+
+    def get_default_redirect_uri(self) -> str | None:
+        # OIDC Core §3.1.2.1: redirect_uri is required, so there is no default.
+        return None
+
+    def get_allowed_scope(self, scope: str) -> str:
+        if not scope:
+            return ""
+        allowed = set(self.scopes)
+        return " ".join(s for s in scope.split() if s in allowed)
+
+    def check_redirect_uri(self, redirect_uri: str) -> bool:
+        # Exact string comparison (OAuth 2.0 Security BCP §4.1.3).
+        return redirect_uri in (self.redirect_uris or [])
+
+    def check_client_secret(self, client_secret: str) -> bool:
+        if not self.client_secret_hash or not client_secret:
+            return False
+        return hmac.compare_digest(self.client_secret_hash, hash_secret(client_secret))
+
+    def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
+        return method == self.token_endpoint_auth_method
+
+    def check_response_type(self, response_type: str) -> bool:
+        return response_type in (self.response_types or [])
+
+    def check_grant_type(self, grant_type: str) -> bool:
+        return grant_type in (self.grant_types or [])

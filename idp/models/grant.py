@@ -1,0 +1,68 @@
+"""What a member allowed a client, and the short-lived code that carries it.
+
+A ``Consent`` is the member's current decision for one client: the scopes and
+purposes allowed, and whether access is limited (``expires_at``) or without
+time limit. A withdrawn consent stays as evidence with ``withdrawn_at`` set.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from idp.extensions import db
+from idp.models.client import Client
+from idp.models.types import UTCDateTime, new_id, utcnow
+
+
+class Consent(db.Model):
+    __tablename__ = "consents"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    member_id: Mapped[str] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), index=True
+    )
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    scope: Mapped[str] = mapped_column(Text)
+    purposes: Mapped[list] = mapped_column(JSON, default=list)
+    unlimited: Mapped[bool] = mapped_column(Boolean, default=False)
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    client: Mapped[Client] = relationship()
+
+    @property
+    def scopes(self) -> set[str]:
+        return set(self.scope.split())
+
+
+class AuthorizationCode(db.Model):
+    """RFC 6749 §4.1.2: single use, short-lived, stored only as a hash."""
+
+    __tablename__ = "authorization_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    member_id: Mapped[str] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    consent_id: Mapped[str | None] = mapped_column(ForeignKey("consents.id"))
+    redirect_uri: Mapped[str] = mapped_column(Text)
+    scope: Mapped[str] = mapped_column(Text)
+    nonce: Mapped[str | None] = mapped_column(Text)
+    code_challenge: Mapped[str | None] = mapped_column(String(128))
+    code_challenge_method: Mapped[str | None] = mapped_column(String(8))
+    claims: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
+    sid: Mapped[str | None] = mapped_column(String(32))
+    auth_time: Mapped[datetime] = mapped_column(UTCDateTime)
+    amr: Mapped[list] = mapped_column(JSON, default=list)
+    acr: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    client: Mapped[Client] = relationship()

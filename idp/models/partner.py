@@ -1,0 +1,50 @@
+"""Partners (organisations) and the members who develop their clients."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from idp.extensions import db
+from idp.models.types import UTCDateTime, new_id, utcnow
+
+PARTNER_CATEGORIES = ("lhg_airline", "co_issuer", "partner_company")
+
+
+class Partner(db.Model):
+    __tablename__ = "partners"
+    __table_args__ = (
+        CheckConstraint(
+            "category IN ('lhg_airline', 'co_issuer', 'partner_company')", name="category"
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(200))
+    category: Mapped[str] = mapped_column(String(24))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    developers: Mapped[list[PartnerDeveloper]] = relationship(
+        back_populates="partner", cascade="all, delete-orphan"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Partner {self.id} {self.name!r}>"
+
+
+class PartnerDeveloper(db.Model):
+    """A member who may manage a partner's clients and use them before approval."""
+
+    __tablename__ = "partner_developers"
+
+    partner_id: Mapped[str] = mapped_column(
+        ForeignKey("partners.id", ondelete="CASCADE"), primary_key=True
+    )
+    member_id: Mapped[str] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    partner: Mapped[Partner] = relationship(back_populates="developers")

@@ -1,0 +1,1 @@
+"""Authlib wiring: ``server.py`` registers every grant and endpoint in one function."""

@@ -1,0 +1,145 @@
+"""Fixtures: the app from the factory, migrations run once per session, each test in a
+transaction that is rolled back.
+
+Every test runs on SQLite; when ``IDP_TEST_DATABASE_URL`` is set it runs on
+PostgreSQL too (with Redis for rate limits when ``IDP_TEST_REDIS_URL`` is set).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import uuid
+
+import pytest
+from flask_migrate import upgrade
+from flask_sqlalchemy.session import _app_ctx_id
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import scoped_session, sessionmaker
+
+from idp import create_app
+from idp.extensions import db, limiter
+
+TEST_DATA_KEYS = ("x5lSXtcYGmAibTpQ4D0dbFVl6eO4Zm7bY4U2jW2yZ9A=",)
+TEST_SECRET_KEY = "test-secret-key-" + "k" * 40
+
+BACKENDS = ["sqlite"]
+if os.environ.get("IDP_TEST_DATABASE_URL"):
+    BACKENDS.append("postgresql")
+
+
+def postgres_schema_url(base_url: str, schema: str) -> str:
+    """The same database with ``schema`` first on the search path."""
+    separator = "&" if "?" in base_url else "?"
+    return f"{base_url}{separator}options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def database_url(backend, tmp_path_factory):
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'idp.sqlite3'}"
+        return
+    base = os.environ["IDP_TEST_DATABASE_URL"]
+    # A schema of its own, so parallel runs on one server never meet.
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+    except Exception as exc:  # pragma: no cover - depends on the machine
+        pytest.skip(f"PostgreSQL at IDP_TEST_DATABASE_URL cannot be reached: {exc}")
+    yield postgres_schema_url(base, schema)
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def redis_url(backend):
+    url = os.environ.get("IDP_TEST_REDIS_URL", "")
+    if backend != "postgresql" or not url:
+        return ""
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:  # pragma: no cover - depends on the machine
+        pytest.skip(f"Redis at IDP_TEST_REDIS_URL cannot be reached: {exc}")
+    return url
+
+
+def make_test_app(database_url: str, instance_path, redis_url: str = "", **overrides):
+    settings = dict(
+        instance_path=instance_path,
+        database_url=database_url,
+        redis_url=redis_url,
+        secret_key=TEST_SECRET_KEY,
+        data_keys=TEST_DATA_KEYS,
+        issuer="http://127.0.0.1:5000",
+    )
+    settings.update(overrides)
+    app = create_app(**settings)
+    app.config.update(TESTING=True)
+    return app
+
+
+@pytest.fixture(scope="session")
+def app(database_url, redis_url, tmp_path_factory):
+    app = make_test_app(database_url, tmp_path_factory.mktemp("instance"), redis_url)
+    with app.app_context():
+        upgrade()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _transaction(request):
+    """Run the test inside a transaction that is rolled back; services commit to savepoints."""
+    if "app" not in request.fixturenames:
+        yield
+        return
+    app = request.getfixturevalue("app")
+    with app.app_context():
+        connection = db.engine.connect()
+        outer = connection.begin()
+        original = db.session
+        db.session = scoped_session(
+            sessionmaker(bind=connection, join_transaction_mode="create_savepoint"),
+            scopefunc=_app_ctx_id,
+        )
+        limiter.reset()
+        try:
+            yield
+        finally:
+            db.session.remove()
+            db.session = original
+            outer.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def app_ctx(app):
+    with app.app_context():
+        yield
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def unique():
+    """A short random string for unique emails and names."""
+    return lambda prefix="x": f"{prefix}{secrets.token_hex(4)}"

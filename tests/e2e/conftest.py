@@ -1,0 +1,118 @@
+"""Browser tests: the provider served on a free loopback port, driven by Debian's chromium.
+
+Each module gets a server with a database of its own (migrated, not rolled
+back: the browser and the server share it across requests). Screenshots go to
+``test-artifacts/`` at the repository root.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask_migrate import upgrade
+from werkzeug.serving import make_server
+
+from idp.extensions import db
+from tests.conftest import make_test_app
+
+CHROMIUM = os.environ.get("IDP_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(autouse=True)
+def _transaction():
+    """Browser tests share the live server's database; nothing to roll back."""
+    yield
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class LiveServer:
+    app: Flask
+    url: str
+
+    def app_context(self):
+        return self.app.app_context()
+
+
+def serve(app: Flask, port: int):
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    return server, thread
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory):
+    """The provider on ``http://127.0.0.1:<free port>``, its issuer set to match."""
+    port = free_port()
+    tmp = tmp_path_factory.mktemp("live")
+    app = make_test_app(
+        f"sqlite:///{tmp / 'live.sqlite3'}",
+        tmp / "instance",
+        issuer=f"http://127.0.0.1:{port}",
+    )
+    with app.app_context():
+        upgrade()
+    server, thread = serve(app, port)
+    yield LiveServer(app=app, url=f"http://127.0.0.1:{port}")
+    server.shutdown()
+    thread.join(timeout=5)
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
+        pytest.skip(f"chromium is not installed at {CHROMIUM} (make browser installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def context(browser):
+    context = browser.new_context(locale="en-GB", viewport={"width": 1200, "height": 900})
+    context.set_default_timeout(10_000)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(context):
+    return context.new_page()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
