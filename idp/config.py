@@ -117,12 +117,16 @@ def _validate_providers(raw: str) -> tuple[dict, ...]:
     if not isinstance(providers, list):
         raise ConfigError("IDP_LHG_PROVIDERS must be a JSON list")
     for provider in providers:
-        if not isinstance(provider, dict) or not {
-            "airline",
-            "issuer",
-            "client_id",
-            "client_secret",
-        } <= provider.keys():
+        if (
+            not isinstance(provider, dict)
+            or not {
+                "airline",
+                "issuer",
+                "client_id",
+                "client_secret",
+            }
+            <= provider.keys()
+        ):
             raise ConfigError(
                 "each IDP_LHG_PROVIDERS entry needs airline, issuer, client_id, client_secret"
             )
@@ -152,9 +156,7 @@ def load_settings(environ: dict[str, str] | None = None, **overrides) -> Setting
     )
     values["redis_url"] = _env("IDP_REDIS_URL", environ) or ""
     values["issuer"] = _env("IDP_ISSUER", environ) or Settings.issuer
-    values["login_rate_limit"] = (
-        _env("IDP_LOGIN_RATE_LIMIT", environ) or Settings.login_rate_limit
-    )
+    values["login_rate_limit"] = _env("IDP_LOGIN_RATE_LIMIT", environ) or Settings.login_rate_limit
     values["api_rate_limit"] = _env("IDP_API_RATE_LIMIT", environ) or Settings.api_rate_limit
     values["smtp_url"] = _env("IDP_SMTP_URL", environ) or ""
     values["mail_sender"] = _env("IDP_MAIL_SENDER", environ) or Settings.mail_sender

@@ -30,7 +30,9 @@ def render_error(status: int, title: str, description: str):
         response.status_code = status
         response.mimetype = "application/problem+json"
         return response
-    return render_template("error.html", status=status, title=title, description=description), status
+    return render_template(
+        "error.html", status=status, title=title, description=description
+    ), status
 
 
 def register_error_handlers(app: Flask) -> None:

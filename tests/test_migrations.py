@@ -58,13 +58,22 @@ def _round_trip(app):
     with app.app_context():
         upgrade()
         member = create_member(
-            NewMember(email="round@trip.example", password="a long password", given_name="R",
-                      family_name="T")
+            NewMember(
+                email="round@trip.example",
+                password="a long password",
+                given_name="R",
+                family_name="T",
+            )
         )
         partner = create_partner("Round Trip Air", "co_issuer")
         register_client(
-            ClientRequest(partner_id=partner.id, client_name="RT", redirect_uris=["https://rt.example/cb"],
-                          scope="openid profile", purposes=["autofill"])
+            ClientRequest(
+                partner_id=partner.id,
+                client_name="RT",
+                redirect_uris=["https://rt.example/cb"],
+                scope="openid profile",
+                purposes=["autofill"],
+            )
         )
         assert member.id
         db.session.remove()  # release the connection before the schema changes
@@ -84,7 +93,9 @@ def test_audit_events_are_append_only_in_the_database(app):
         entry = audit.record("test.event", member_id="m1")
         db.session.commit()
         with pytest.raises(Exception, match="append-only"):
-            db.session.execute(text("UPDATE audit_events SET event = 'x' WHERE id = :id"), {"id": entry.id})
+            db.session.execute(
+                text("UPDATE audit_events SET event = 'x' WHERE id = :id"), {"id": entry.id}
+            )
         db.session.rollback()
         with pytest.raises(Exception, match="append-only"):
             db.session.execute(text("DELETE FROM audit_events WHERE id = :id"), {"id": entry.id})

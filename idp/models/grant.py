@@ -21,9 +21,7 @@ class Consent(db.Model):
     __tablename__ = "consents"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    member_id: Mapped[str] = mapped_column(
-        ForeignKey("members.id", ondelete="CASCADE"), index=True
-    )
+    member_id: Mapped[str] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
     scope: Mapped[str] = mapped_column(Text)
     purposes: Mapped[list] = mapped_column(JSON, default=list)

@@ -81,9 +81,7 @@ class CardNumber(db.Model):
     __tablename__ = "card_numbers"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    member_id: Mapped[str] = mapped_column(
-        ForeignKey("members.id", ondelete="CASCADE"), index=True
-    )
+    member_id: Mapped[str] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
     #: Card numbers are never reissued, so the index is unique over the history.
     number_index: Mapped[str] = mapped_column(String(64), unique=True)
     number: Mapped[str] = mapped_column(EncryptedText)

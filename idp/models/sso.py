@@ -21,9 +21,7 @@ class SSOSession(db.Model):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    member_id: Mapped[str] = mapped_column(
-        ForeignKey("members.id", ondelete="CASCADE"), index=True
-    )
+    member_id: Mapped[str] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
     auth_time: Mapped[datetime] = mapped_column(UTCDateTime)
     #: Authentication methods references (RFC 8176), e.g. ["pwd", "otp", "mfa"].
     amr: Mapped[list] = mapped_column(JSON, default=list)

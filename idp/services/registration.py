@@ -17,7 +17,11 @@ from idp.catalog import PURPOSES, SCOPE_CLAIMS, scopes_of_purposes
 from idp.config import LOOPBACK_HOSTS
 from idp.extensions import db
 from idp.models import Client, Partner, PartnerDeveloper, hash_secret
-from idp.models.client import DEFAULT_ACCESS_TOKEN_TTL, DEFAULT_GRANT_TTL, TOKEN_ENDPOINT_AUTH_METHODS
+from idp.models.client import (
+    DEFAULT_ACCESS_TOKEN_TTL,
+    DEFAULT_GRANT_TTL,
+    TOKEN_ENDPOINT_AUTH_METHODS,
+)
 from idp.models.partner import PARTNER_CATEGORIES
 from idp.models.types import utcnow
 from idp.services import audit
@@ -94,7 +98,9 @@ def check_redirect_uri(uri: str, field_name: str = "redirect_uris") -> str:
             raise InvalidInput("A redirect URI needs a host.", field_name)
     elif parts.scheme == "http":
         if parts.hostname not in LOOPBACK_HOSTS:
-            raise InvalidInput("Plain http redirect URIs are allowed for loopback only.", field_name)
+            raise InvalidInput(
+                "Plain http redirect URIs are allowed for loopback only.", field_name
+            )
     elif "." not in parts.scheme or parts.scheme in ("javascript", "data", "file"):
         raise InvalidInput("Use https, loopback http or a reverse-DNS private scheme.", field_name)
     return uri
@@ -157,7 +163,14 @@ def _validate(req: ClientRequest) -> tuple[list[str], str]:
             "id_token_signed_response_alg",
         )
     _check_https(req.backchannel_logout_uri, "backchannel_logout_uri")
-    for attr in ("jwks_uri", "sector_identifier_uri", "logo_uri", "client_uri", "policy_uri", "tos_uri"):
+    for attr in (
+        "jwks_uri",
+        "sector_identifier_uri",
+        "logo_uri",
+        "client_uri",
+        "policy_uri",
+        "tos_uri",
+    ):
         _check_https(getattr(req, attr), attr)
     return scopes, method
 
