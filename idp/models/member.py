@@ -35,6 +35,8 @@ class Member(db.Model):
 
     #: The stable internal identifier: never changes, never shown to partners as such.
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    #: Mixed into pairwise subject identifiers (``idp.services.subjects``); never changes.
+    pairwise_salt: Mapped[str] = mapped_column(String(32), default=new_id)
     email_index: Mapped[str] = mapped_column(String(64), unique=True)
     email: Mapped[str] = mapped_column(EncryptedText)
     email_verified: Mapped[bool] = mapped_column(Boolean, default=False)

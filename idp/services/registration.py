@@ -162,6 +162,12 @@ def _validate(req: ClientRequest) -> tuple[list[str], str]:
             f"id_token_signed_response_alg is one of {', '.join(SIGNING_ALGS)}.",
             "id_token_signed_response_alg",
         )
+    hosts = {urlsplit(uri).hostname or urlsplit(uri).scheme for uri in req.redirect_uris}
+    if not req.first_party and len(hosts) > 1 and not req.sector_identifier_uri:
+        # OIDC Core §8.1: pairwise subjects need one sector for all redirect URIs.
+        raise InvalidInput(
+            "Redirect URIs on several hosts need a sector_identifier_uri.", "sector_identifier_uri"
+        )
     _check_https(req.backchannel_logout_uri, "backchannel_logout_uri")
     for attr in (
         "jwks_uri",

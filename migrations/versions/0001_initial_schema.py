@@ -70,6 +70,7 @@ def upgrade():
     op.create_table(
         "members",
         sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("pairwise_salt", sa.String(length=32), nullable=False),
         sa.Column("email_index", sa.String(length=64), nullable=False),
         sa.Column("email", sa.Text(), nullable=False),
         sa.Column("email_verified", sa.Boolean(), nullable=False),
