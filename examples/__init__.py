@@ -1,0 +1,1 @@
+"""Example relying parties that use Login with Miles & More."""
