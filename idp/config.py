@@ -11,6 +11,7 @@ import base64
 import binascii
 import json
 import os
+import re
 import secrets
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -89,6 +90,9 @@ def new_data_key() -> str:
 
 
 def _validate_data_key(key: str) -> str:
+    # The decoder skips characters outside the alphabet; a typo must not pass unseen.
+    if not re.fullmatch(r"[A-Za-z0-9_-]+={0,2}", key):
+        raise ConfigError("IDP_DATA_KEY holds a key that is not url-safe base64")
     try:
         raw = base64.urlsafe_b64decode(key.encode())
     except (binascii.Error, ValueError) as exc:
