@@ -113,3 +113,22 @@ def test_bad_configuration_stops_the_script_with_a_clear_message(tmp_path, varia
     assert result.stderr.startswith("Error: the configuration is not usable:")
     assert variable in result.stderr
     assert one_json_object(result.stdout)["error"] == "configuration"
+
+
+def test_help_lists_flask_migrate_and_provider_commands(tmp_path):
+    result = mam_idp(tmp_path, "--help")
+    assert result.returncode == 0, result.stderr
+    commands = {
+        line.split()[0] for line in result.stdout.split("Commands:")[1].splitlines() if line.strip()
+    }
+    assert {
+        "run",
+        "shell",
+        "routes",
+        "db",
+        "members",
+        "partners",
+        "clients",
+        "keys",
+        "demo",
+    } <= commands
