@@ -51,6 +51,8 @@ class JSONCommand(click.Command):
             raise
 
     def invoke(self, ctx: click.Context):
+        from sqlalchemy.exc import OperationalError, ProgrammingError
+
         from idp.extensions import db
         from idp.services.errors import ServiceError
 
@@ -58,10 +60,25 @@ class JSONCommand(click.Command):
             return super().invoke(ctx)
         except ServiceError as exc:
             db.session.rollback()
-            if ctx.meta.get("json"):
-                _emit_error(exc.code, exc.message, exc.field)
-            click.echo(f"Error: {exc.message}", err=True)
-            ctx.exit(1)
+            self._refuse(ctx, exc.code, exc.message, exc.field)
+        except (OperationalError, ProgrammingError) as exc:
+            # Unreachable database or missing tables: say so instead of a traceback.
+            db.session.rollback()
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+            self._refuse(
+                ctx,
+                "database",
+                f"The database refused the command ({reason}). Check IDP_DATABASE_URL "
+                "and run `mam-idp db upgrade`.",
+                None,
+            )
+
+    @staticmethod
+    def _refuse(ctx: click.Context, code: str, message: str, field: str | None):
+        if ctx.meta.get("json"):
+            _emit_error(code, message, field)
+        click.echo(f"Error: {message}", err=True)
+        ctx.exit(1)
 
 
 json_option = click.option(

@@ -434,3 +434,19 @@ def test_client_secret_is_printed_once_and_never_audited(runner, app_ctx):
     assert client.check_client_secret(secret)
     details = db.session.scalars(select(AuditEvent.details)).all()
     assert all(secret not in json.dumps(d) for d in details)
+
+
+def test_a_database_without_tables_is_a_clear_refusal(tmp_path):
+    from tests.conftest import make_test_app
+
+    app = make_test_app(f"sqlite:///{tmp_path / 'empty.sqlite3'}", tmp_path / "instance")
+    try:
+        result = app.test_cli_runner().invoke(args=member_args("x@example.com", "--json"))
+        assert result.exit_code == 1
+        payload = one_json_object(result)
+        assert payload["error"] == "database"
+        assert "mam-idp db upgrade" in payload["error_description"]
+        assert "no such table" in result.stderr
+    finally:
+        with app.app_context():
+            db.engine.dispose()

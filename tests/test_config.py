@@ -80,6 +80,9 @@ def test_keys_from_the_environment_are_used_and_nothing_is_written(tmp_path):
         ("IDP_SECRET_KEY", "too short", "at least 32 characters"),
         ("IDP_LOGIN_RATE_LIMIT", "lots per minute", "IDP_LOGIN_RATE_LIMIT is not a valid rate"),
         ("IDP_API_RATE_LIMIT", "10/fortnight", "IDP_API_RATE_LIMIT is not a valid rate"),
+        ("IDP_DATABASE_URL", "not a url", "not a SQLAlchemy database URL"),
+        ("IDP_DATABASE_URL", "nosuchdb://db/idp", "does not support"),
+        ("IDP_REDIS_URL", "http://cache.internal:6379", "redis://"),
         ("IDP_LHG_PROVIDERS", "[{", "not valid JSON"),
         ("IDP_LHG_PROVIDERS", '{"airline": "LH"}', "must be a JSON list"),
         ("IDP_LHG_PROVIDERS", '[{"airline": "LH"}]', "needs airline, issuer"),
@@ -117,3 +120,10 @@ def test_every_documented_variable_is_read_by_load_settings():
     source = inspect.getsource(config.load_settings)
     for variable in ENVIRONMENT:
         assert f'"{variable}"' in source, variable
+
+
+def test_an_instance_folder_that_cannot_be_written_is_a_config_error(tmp_path):
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file, not a folder")
+    with pytest.raises(ConfigError, match="IDP_INSTANCE_PATH: cannot keep the generated"):
+        load_settings(environ={"IDP_INSTANCE_PATH": str(blocked / "instance")})
