@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from sqlalchemy import Table, and_, column, select, table, tuple_, update
+from sqlalchemy import Table, bindparam, column, select, table, tuple_, update
 from sqlalchemy.types import Text
 
 from idp.extensions import db, keyring
@@ -156,7 +156,9 @@ def _rotate_batch(
     rows: list[dict],
     report: TableReport,
 ) -> None:
+    """Write the batch's changes: one executemany UPDATE per set of changed columns."""
     pk, raw = _raw(tbl, names + [b.index for b in table_indexes])
+    groups: dict[tuple[str, ...], list[dict]] = {}
     for row in rows:
         report.rows += 1
         changes: dict[str, str] = {}
@@ -171,16 +173,23 @@ def _rotate_batch(
             fresh = index.compute(_decrypt(tbl.name, index.source, value))
             if fresh != row[index.index]:
                 changes[index.index] = fresh
-        if not changes:
-            continue
-        # Compare and set: the row must still hold what was read, or it is left alone.
-        guards = [raw.c[n] == row[n] for n in dict.fromkeys(pk + list(row))]
-        result = db.session.execute(update(raw).where(and_(*guards)).values(**changes))
-        if result.rowcount == 0:
-            report.changed_meanwhile += 1
-            continue
-        report.reencrypted += sum(1 for n in changes if n in names)
-        report.indexes_recomputed += sum(1 for n in changes if n not in names)
+        if changes:
+            params = {f"old_{n}": v for n, v in row.items()}
+            params.update({f"new_{n}": v for n, v in changes.items()})
+            groups.setdefault(tuple(sorted(changes)), []).append(params)
+    for changed, params in groups.items():
+        # Compare and set: a row must still hold what was read, or it is left alone.
+        guards = [
+            raw.c[n] == bindparam(f"old_{n}")
+            if n in pk
+            else raw.c[n].is_not_distinct_from(bindparam(f"old_{n}"))
+            for n in raw.c.keys()
+        ]
+        statement = update(raw).where(*guards).values({n: bindparam(f"new_{n}") for n in changed})
+        updated = db.session.execute(statement, params).rowcount
+        report.changed_meanwhile += len(params) - updated
+        report.reencrypted += updated * sum(1 for n in changed if n in names)
+        report.indexes_recomputed += updated * sum(1 for n in changed if n not in names)
 
 
 def _reencrypt(table_name: str, column_name: str, value: str) -> str:
