@@ -17,8 +17,9 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# -q is an option of pybabel itself, not of compile; no catalogues yet means nothing to compile.
 translations: $(STAMP)
-	$(BIN)/pybabel compile --use-fuzzy -f -q -d idp/translations
+	@if [ -d idp/translations ]; then $(BIN)/pybabel -q compile --use-fuzzy -d idp/translations; fi
 
 # Debian's chromium drives the browser tests; Playwright's own download cannot be used.
 browser:

@@ -1,16 +1,22 @@
 """The ``mam-idp`` console script: a Flask CLI group over ``idp.create_app``.
 
 Every command that creates something accepts ``--json`` and then prints exactly
-one JSON object on stdout; logs and warnings go to stderr.
+one JSON object on stdout; logs and warnings go to stderr. A refusal prints
+``{"error": code, "error_description": message, "field": name or null}``
+instead and exits with status 1 (2 for a usage error, 78 for bad configuration).
 """
 
 from __future__ import annotations
 
 import json
+import sys
 
 import click
 from flask import Flask
-from flask.cli import FlaskGroup
+from flask.cli import AppGroup, FlaskGroup, with_appcontext
+
+#: sysexits.h EX_CONFIG: the configuration does not let the provider start.
+EXIT_CONFIG = 78
 
 
 def emit(as_json: bool, payload: dict, text: str) -> None:
@@ -21,14 +27,259 @@ def emit(as_json: bool, payload: dict, text: str) -> None:
         click.echo(text)
 
 
+def _emit_error(code: str, message: str, field: str | None) -> None:
+    click.echo(
+        json.dumps({"error": code, "error_description": message, "field": field}, sort_keys=True)
+    )
+
+
+class JSONCommand(click.Command):
+    """A command whose ``--json`` output stays one JSON object, refusals included.
+
+    Refusals of the services (``ServiceError``) exit with status 1 after
+    rolling back, so nothing of a refused command is written.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta["json"] = "--json" in args
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            if ctx.meta["json"]:
+                param = getattr(exc, "param", None)
+                _emit_error("usage", exc.format_message(), getattr(param, "name", None))
+            raise
+
+    def invoke(self, ctx: click.Context):
+        from sqlalchemy.exc import OperationalError, ProgrammingError
+
+        from idp.extensions import db
+        from idp.services.errors import ServiceError
+
+        try:
+            return super().invoke(ctx)
+        except ServiceError as exc:
+            db.session.rollback()
+            self._refuse(ctx, exc.code, exc.message, exc.field)
+        except (OperationalError, ProgrammingError) as exc:
+            # Unreachable database or missing tables: say so instead of a traceback.
+            db.session.rollback()
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+            self._refuse(
+                ctx,
+                "database",
+                f"The database refused the command ({reason}). Check IDP_DATABASE_URL "
+                "and run `mam-idp db upgrade`.",
+                None,
+            )
+
+    @staticmethod
+    def _refuse(ctx: click.Context, code: str, message: str, field: str | None):
+        if ctx.meta.get("json"):
+            _emit_error(code, message, field)
+        click.echo(f"Error: {message}", err=True)
+        ctx.exit(1)
+
+
+json_option = click.option(
+    "--json", "as_json", is_flag=True, help="Print exactly one JSON object on stdout."
+)
+
+members = AppGroup("members", help="Members of Miles & More.")
+partners = AppGroup("partners", help="Partners: the organisations that own clients.")
+clients = AppGroup("clients", help="Partners' OAuth clients.")
+keys = AppGroup("keys", help="Data and signing keys.")
+
+
+def _read_password(value: str) -> str:
+    """``-`` reads the password from the first line of stdin, out of the process list."""
+    if value != "-":
+        return value
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+@members.command("create", cls=JSONCommand)
+@click.option("--email", required=True)
+@click.option("--password", required=True, help="At least 10 characters; - reads it from stdin.")
+@click.option("--given-name", required=True)
+@click.option("--family-name", required=True)
+@click.option("--card-number", help="15 digits starting 992; generated when not given.")
+@click.option("--phone", help="International form, e.g. +4969123456.")
+@click.option("--birthdate", help="YYYY-MM-DD.")
+@click.option("--gender", help="female, male, diverse or unspecified.")
+@click.option("--locale", help="en, de, nl or pl.")
+@click.option("--status-tier", default="base", show_default=True)
+@click.option("--miles", default=0, type=int, show_default=True, help="Miles balance.")
+@click.option("--status-miles", default=0, type=int, show_default=True)
+@click.option("--totp-secret", help="Import an existing TOTP key (base32).")
+@json_option
+def create_member_command(as_json: bool, **options) -> None:
+    """Create a member (and import a TOTP enrolment from a legacy system)."""
+    from idp.services.members import NewMember, create_member
+
+    member = create_member(
+        NewMember(
+            email=options["email"],
+            password=_read_password(options["password"]),
+            given_name=options["given_name"],
+            family_name=options["family_name"],
+            card_number=options["card_number"],
+            phone_number=options["phone"],
+            birthdate=options["birthdate"],
+            gender=options["gender"],
+            locale=options["locale"],
+            status_tier=options["status_tier"],
+            status_miles=options["status_miles"],
+            miles_balance=options["miles"],
+            totp_secret=options["totp_secret"],
+        )
+    )
+    credential = _credential(member.id)
+    totp_secret = credential.totp_secret if credential and credential.has_totp else None
+    emit(
+        as_json,
+        {"member_id": member.id, "card_number": member.card_number, "totp_secret": totp_secret},
+        f"Created member {member.id} with card number {member.card_number}."
+        + ("" if totp_secret else " The member sets up two-step verification at first login."),
+    )
+
+
+def _credential(member_id: str):
+    from idp.extensions import db
+    from idp.models import Credential
+
+    return db.session.get(Credential, member_id)
+
+
+@partners.command("create", cls=JSONCommand)
+@click.option("--name", required=True)
+@click.option("--category", required=True, help="lhg_airline, co_issuer or partner_company.")
+@json_option
+def create_partner_command(as_json: bool, name: str, category: str) -> None:
+    """Create a partner."""
+    from idp.services.registration import create_partner
+
+    partner = create_partner(name, category)
+    emit(as_json, {"partner_id": partner.id}, f"Created partner {partner.id}.")
+
+
+@clients.command("create", cls=JSONCommand)
+@click.option("--partner-id", required=True)
+@click.option("--name", required=True)
+@click.option("--redirect-uri", "redirect_uris", multiple=True, required=True, help="Repeatable.")
+@click.option("--scope", required=True, help='Space-separated, e.g. "openid profile".')
+@click.option(
+    "--purpose", "purposes", multiple=True, help="miles, registration or autofill; repeatable."
+)
+@click.option("--public", is_flag=True, help="A public client (PKCE, no secret).")
+@click.option("--approved", is_flag=True, help="Usable by every member at once.")
+@click.option("--access-token-ttl", type=int, default=None, help="Seconds, at least 1.")
+@click.option("--grant-ttl", type=int, default=None, help="Seconds a limited consent lasts.")
+@click.option("--token-endpoint-auth-method", default=None)
+@click.option("--post-logout-redirect-uri", "post_logout_redirect_uris", multiple=True)
+@click.option("--backchannel-logout-uri", default=None)
+@click.option("--first-party", is_flag=True, help="A Miles & More site: public subject ids.")
+@json_option
+def create_client_command(as_json: bool, **options) -> None:
+    """Register a client; its secret is shown once."""
+    from idp.services.registration import ClientRequest, register_client
+
+    request = ClientRequest(
+        partner_id=options["partner_id"],
+        client_name=options["name"],
+        redirect_uris=list(options["redirect_uris"]),
+        scope=options["scope"],
+        purposes=list(options["purposes"]),
+        public=options["public"],
+        approved=options["approved"],
+        token_endpoint_auth_method=options["token_endpoint_auth_method"],
+        post_logout_redirect_uris=list(options["post_logout_redirect_uris"]),
+        backchannel_logout_uri=options["backchannel_logout_uri"],
+        first_party=options["first_party"],
+    )
+    if options["access_token_ttl"] is not None:
+        request.access_token_ttl = options["access_token_ttl"]
+    if options["grant_ttl"] is not None:
+        request.grant_ttl = options["grant_ttl"]
+    client, secret = register_client(request)
+    text = f"Registered client {client.client_id}."
+    if secret:
+        text += f"\nClient secret (shown once, store it now): {secret}"
+    emit(as_json, {"client_id": client.client_id, "client_secret": secret}, text)
+
+
+@clients.command("approve", cls=JSONCommand)
+@click.argument("client_id")
+@json_option
+def approve_client_command(as_json: bool, client_id: str) -> None:
+    """Approve a client for every member."""
+    from idp.services.registration import approve_client
+
+    client = approve_client(client_id)
+    emit(
+        as_json,
+        {"client_id": client.client_id, "approved": True},
+        f"Client {client.client_id} is approved.",
+    )
+
+
+@keys.command("rotate-data-key", cls=JSONCommand)
+@click.option("--batch-size", default=500, show_default=True, type=int)
+@json_option
+def rotate_data_key_command(as_json: bool, batch_size: int) -> None:
+    """Re-encrypt personal data and secrets with the current (first) data key.
+
+    Put the new key first in IDP_DATA_KEY, keep the old one after it, run this,
+    then remove the old key.
+    """
+    from idp.services.data_keys import rotate_data_key
+
+    reports = rotate_data_key(batch_size=batch_size)
+    tables = {name: report.as_dict() for name, report in reports.items()}
+    totals = {
+        key: sum(t[key] for t in tables.values())
+        for key in ("rows", "reencrypted", "indexes_recomputed", "changed_meanwhile")
+    }
+    lines = [
+        f"{name}: {t['reencrypted']} values re-encrypted, "
+        f"{t['indexes_recomputed']} indexes recomputed in {t['rows']} rows"
+        for name, t in tables.items()
+    ]
+    lines.append(
+        f"Done: {totals['reencrypted']} values re-encrypted, "
+        f"{totals['indexes_recomputed']} indexes recomputed."
+    )
+    emit(as_json, {"tables": tables, **totals}, "\n".join(lines))
+
+
+@click.command("demo")
+@click.option("--no-serve", is_flag=True, help="Migrate and seed, print, then stop.")
+@with_appcontext
+def demo_command(no_serve: bool) -> None:
+    """Migrate, seed the demo data, and serve the provider and the demo partner website."""
+    from idp.demo import run_demo
+
+    run_demo(serve=not no_serve)
+
+
 def register_commands(app: Flask) -> None:
     """Commands are attached to the app so ``flask --app idp`` sees them too."""
+    for command in (members, partners, clients, keys, demo_command):
+        app.cli.add_command(command)
 
 
 def _create_app(*_args, **_kwargs) -> Flask:
     from idp import create_app
+    from idp.config import ConfigError
 
-    return create_app()
+    try:
+        return create_app()
+    except ConfigError as exc:
+        # A clear refusal, not a traceback: the operator fixes the environment.
+        if "--json" in sys.argv[1:]:
+            _emit_error("configuration", str(exc), None)
+        click.echo(f"Error: the configuration is not usable: {exc}", err=True)
+        raise SystemExit(EXIT_CONFIG) from None
 
 
 @click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)

@@ -11,6 +11,7 @@ import base64
 import binascii
 import json
 import os
+import re
 import secrets
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -73,15 +74,21 @@ def _env(name: str, environ: dict[str, str]) -> str | None:
 
 def _read_or_create_secret(path: Path, make) -> str:
     """Read a generated secret from the instance folder, creating it (mode 0600) once."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text().strip()
-    with os.fdopen(fd, "w") as handle:
-        value = make()
-        handle.write(value + "\n")
-    return value
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return path.read_text().strip()
+        with os.fdopen(fd, "w") as handle:
+            value = make()
+            handle.write(value + "\n")
+        return value
+    except OSError as exc:
+        raise ConfigError(
+            f"IDP_INSTANCE_PATH: cannot keep the generated {path.name} in {path.parent} "
+            f"({exc.strerror}); make the folder writable or set the key in the environment"
+        ) from exc
 
 
 def new_data_key() -> str:
@@ -89,6 +96,9 @@ def new_data_key() -> str:
 
 
 def _validate_data_key(key: str) -> str:
+    # The decoder skips characters outside the alphabet; a typo must not pass unseen.
+    if not re.fullmatch(r"[A-Za-z0-9_-]+={0,2}", key):
+        raise ConfigError("IDP_DATA_KEY holds a key that is not url-safe base64")
     try:
         raw = base64.urlsafe_b64decode(key.encode())
     except (binascii.Error, ValueError) as exc:
@@ -107,6 +117,28 @@ def _validate_issuer(issuer: str) -> str:
     if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
         raise ConfigError("IDP_ISSUER may use plain http only for loopback hosts")
     return issuer.rstrip("/")
+
+
+def _validate_database_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    try:
+        make_url(url).get_dialect()
+    except NoSuchModuleError as exc:  # a subclass of ArgumentError: first
+        raise ConfigError(
+            "IDP_DATABASE_URL names a database this installation does not support"
+        ) from exc
+    except ArgumentError as exc:
+        raise ConfigError("IDP_DATABASE_URL is not a SQLAlchemy database URL") from exc
+    return url
+
+
+def _validate_redis_url(url: str) -> str:
+    scheme = urlsplit(url).scheme
+    if scheme not in ("redis", "rediss", "unix") and not scheme.startswith("redis+"):
+        raise ConfigError("IDP_REDIS_URL must be a redis://, rediss:// or unix:// URL")
+    return url
 
 
 def _validate_providers(raw: str) -> tuple[dict, ...]:
@@ -181,6 +213,9 @@ def load_settings(environ: dict[str, str] | None = None, **overrides) -> Setting
     if len(values["secret_key"]) < 32:
         raise ConfigError("IDP_SECRET_KEY must be at least 32 characters")
     values["issuer"] = _validate_issuer(values["issuer"])
+    _validate_database_url(values["database_url"])
+    if values["redis_url"]:
+        _validate_redis_url(values["redis_url"])
     _validate_limit("IDP_LOGIN_RATE_LIMIT", values["login_rate_limit"])
     _validate_limit("IDP_API_RATE_LIMIT", values["api_rate_limit"])
 

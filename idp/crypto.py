@@ -38,16 +38,12 @@ class DataKeyring:
         self._keys = tuple(keys)
         # Each configured key is turned into a Fernet key by HKDF, so the raw
         # data key never serves two purposes (encryption and blind index).
-        self._fernet = (
-            MultiFernet(
-                [
-                    Fernet(base64.urlsafe_b64encode(_derive(k, b"mam-idp data encryption")))
-                    for k in self._keys
-                ]
-            )
-            if self._keys
-            else None
-        )
+        fernets = [
+            Fernet(base64.urlsafe_b64encode(_derive(k, b"mam-idp data encryption")))
+            for k in self._keys
+        ]
+        self._fernet = MultiFernet(fernets) if fernets else None
+        self._current = fernets[0] if fernets else None
         self._index_keys = [_derive(k, b"mam-idp blind index") for k in self._keys]
 
     @property
@@ -74,6 +70,16 @@ class DataKeyring:
             return self._require().rotate(ciphertext.encode()).decode()
         except InvalidToken as exc:
             raise DataKeyError("no configured data key opens this value") from exc
+
+    def is_current(self, ciphertext: str) -> bool:
+        """True when the current (first) key encrypted ``ciphertext``."""
+        if self._current is None:
+            raise DataKeyError("no data key is configured")
+        try:
+            self._current.decrypt(ciphertext.encode())
+        except InvalidToken:
+            return False
+        return True
 
     def blind_index(self, value: str) -> str:
         """The lookup index of ``value`` under the current key."""

@@ -1,0 +1,1 @@
+"""Benchmarks of the provider, run by ``make bench`` (``python -m bench``)."""

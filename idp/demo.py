@@ -1,0 +1,125 @@
+"""``mam-idp demo``: migrate, seed, print the demo member's credentials, serve both sites.
+
+The provider listens on 127.0.0.1:5000 and the demo partner website
+(``examples.partner``) on 127.0.0.1:5001, each with werkzeug's threaded server.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from urllib.parse import urlsplit
+
+import click
+import pyotp
+from flask import Flask, current_app
+from flask_migrate import upgrade
+from werkzeug.serving import make_server
+
+from idp.services.demo import DEMO_PARTNER_URL, DemoSeed, seed_demo
+
+PROVIDER_ADDRESS = ("127.0.0.1", 5000)
+PARTNER_ADDRESS = ("127.0.0.1", 5001)
+TOTP_ISSUER = "Miles & More"
+
+
+def run_demo(serve: bool = True) -> None:
+    settings = current_app.config["IDP"]
+    upgrade()
+    seed = seed_demo(settings.instance_path, DEMO_PARTNER_URL)
+    partner_app = load_partner_app(settings.issuer, seed)
+    print_credentials(seed, settings.issuer, partner_available=partner_app is not None)
+    expected = f"http://{PROVIDER_ADDRESS[0]}:{PROVIDER_ADDRESS[1]}"
+    if settings.issuer != expected:
+        click.echo(
+            f"Warning: IDP_ISSUER is {settings.issuer}, but the demo serves {expected}.",
+            err=True,
+        )
+    if serve:
+        serve_demo(current_app._get_current_object(), partner_app)
+
+
+def load_partner_app(issuer: str, seed: DemoSeed) -> Flask | None:
+    """The demo partner website, or ``None`` when this installation does not ship it."""
+    try:
+        from examples.partner import create_partner_app
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("examples", "examples.partner"):
+            raise
+        return None
+    return create_partner_app(
+        issuer=issuer,
+        client_id=seed.client_id,
+        client_secret=seed.client_secret,
+        redirect_uri=seed.redirect_uri,
+    )
+
+
+def otpauth_uri(seed: DemoSeed) -> str:
+    return pyotp.TOTP(seed.totp_secret).provisioning_uri(name=seed.email, issuer_name=TOTP_ISSUER)
+
+
+def print_credentials(seed: DemoSeed, issuer: str, partner_available: bool) -> None:
+    partner_url = urlsplit(seed.redirect_uri)._replace(path="/").geturl()
+    lines = [
+        "Login with Miles & More: demo",
+        "",
+        f"  Provider              {issuer}",
+        (
+            f"  Demo partner website  {partner_url}"
+            if partner_available
+            else "  Demo partner website  unavailable (examples/partner.py is not installed)"
+        ),
+        "",
+        "Demo member",
+        f"  Email                 {seed.email}",
+        f"  Card number           {seed.card_number}",
+        f"  Password              {seed.password}",
+        f"  TOTP key              {seed.totp_secret}",
+        f"  otpauth URI           {otpauth_uri(seed)}",
+        "",
+        "Add the TOTP key to an authenticator app (RFC 6238, SHA-1, 6 digits, 30 s),",
+        "or print a current code with:",
+        f"  .venv/bin/python -c \"import pyotp; print(pyotp.TOTP('{seed.totp_secret}').now())\"",
+        "",
+        "Demo partner client",
+        f"  client_id             {seed.client_id}",
+        f"  redirect URI          {seed.redirect_uri}",
+        "",
+    ]
+    click.echo("\n".join(lines))
+    if sys.stdout.isatty():
+        import segno
+
+        segno.make(otpauth_uri(seed), error="m").terminal(compact=True)
+
+
+def serve_demo(provider: Flask, partner: Flask | None) -> None:
+    """Serve until interrupted; a port already in use is a clear error, not a traceback."""
+    servers = []
+    try:
+        servers.append(make_server(*PROVIDER_ADDRESS, provider, threaded=True))
+        if partner is not None:
+            servers.append(make_server(*PARTNER_ADDRESS, partner, threaded=True))
+    except OSError as exc:
+        for server in servers:
+            server.server_close()
+        raise click.ClickException(
+            f"Cannot listen ({exc.strerror}); is another demo running on ports 5000/5001?"
+        ) from exc
+    threads = [
+        threading.Thread(target=server.serve_forever, daemon=True, name=f"demo-{i}")
+        for i, server in enumerate(servers[1:], start=1)
+    ]
+    for thread in threads:
+        thread.start()
+    click.echo("Serving; press Ctrl+C to stop.", err=True)
+    try:
+        servers[0].serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for server in servers[1:]:
+            server.shutdown()
+        for server in servers:
+            server.server_close()
