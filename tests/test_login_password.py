@@ -72,9 +72,7 @@ def test_unknown_account_gets_the_same_answer_as_a_wrong_password(client, app_ct
     wrong = enter_password(client, "known@example.com", "wrong password 1")
     unknown = enter_password(client, "nobody@example.com", "wrong password 1")
     assert wrong.status_code == unknown.status_code == 400
-    same_login = _without_token(wrong.get_data(as_text=True)).replace(
-        "known@example.com", "LOGIN"
-    )
+    same_login = _without_token(wrong.get_data(as_text=True)).replace("known@example.com", "LOGIN")
     other_login = _without_token(unknown.get_data(as_text=True)).replace(
         "nobody@example.com", "LOGIN"
     )

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import urljoin, urlsplit
 from datetime import timedelta
+from urllib.parse import urljoin, urlsplit
 
 import pytest
 from sqlalchemy import select
@@ -279,7 +279,9 @@ def test_logged_in_member_visiting_login_goes_on_unless_asked_to_log_in_again(cl
     response = client.get("/login?next=/account/security")
     assert response.status_code == 302 and response.headers["Location"] == "/account/security"
     fresh = client.get("/login?next=/account&prompt=login")
-    assert fresh.status_code == 200 and h1(fresh.get_data(as_text=True)) == "Log in with Miles & More"
+    assert (
+        fresh.status_code == 200 and h1(fresh.get_data(as_text=True)) == "Log in with Miles & More"
+    )
 
 
 def test_member_language_is_used_on_the_second_step(client, app_ctx):

@@ -89,6 +89,8 @@ def login():
         return _locked(_login_page(form, alert=_locked_message(exc), status=429), exc)
     except LoginRefused:
         return _login_page(form, alert=_wrong_login_message(), status=400)
+    # A new login replaces this browser's session; the pending one does not count as one.
+    sso.end_session(reason="replaced")
     sso.begin_pending_login(member, ["pwd"])
     session[NEXT_KEY] = next_path
     if not second_factor.has_totp(member):
