@@ -14,7 +14,7 @@ from tests.login_flow import alert_text, enter_password, h1, post_form
 
 
 def _key_on_page(html: str) -> str:
-    match = re.search(r'<p class="secret" id="totp-key">([A-Z2-7 ]+)</p>', html)
+    match = re.search(r'<p class="secret secret--grouped" id="totp-key">([A-Z2-7 ]+)</p>', html)
     assert match, "the enrolment page shows the key as text"
     return match.group(1).replace(" ", "")
 
