@@ -126,6 +126,8 @@ def _pending():
 
 
 def _start_again():
+    if sso.current_session() is not None:  # finished already, e.g. a form sent twice
+        return redirect(url_for(".proceed"))
     flash(_("Your login took too long or was not started. Please log in again."), "error")
     return redirect(url_for(".login"))
 

@@ -43,7 +43,7 @@ BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 EMAIL_CODE_DIGITS = 6
 ISSUER_NAME = "Miles & More"
 
-_DIGITS = re.compile(r"^\d+$")
+_DIGITS = re.compile(r"^[0-9]+$")
 
 
 class ResendTooSoon(InvalidInput):
