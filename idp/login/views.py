@@ -77,9 +77,8 @@ def use_member_language():
 @attempts
 def login():
     next_path = safe_next(request.args.get("next")) or DEFAULT_NEXT
-    if request.method == "GET" and request.args.get("prompt") != "login":
-        if sso.current_session() is not None:
-            return redirect(next_path)
+    if (response := _already_logged_in(next_path)) is not None:
+        return response
     form = LoginForm(data={"login": (request.args.get("login_hint") or "")[:254]})
     if not form.validate_on_submit():
         return _login_page(form, status=400 if form.is_submitted() else 200)
@@ -96,6 +95,19 @@ def login():
     if not second_factor.has_totp(member):
         return redirect(url_for(".enrol"))
     return redirect(url_for(".verify"))
+
+
+def _already_logged_in(next_path: str) -> Response | None:
+    """A live session goes straight on, unless the caller asks for a fresh login.
+
+    ``prompt=login`` (OIDC Core §3.1.2.1) is how the authorization endpoint and the
+    security pages ask for the member to authenticate again.
+    """
+    if request.method != "GET" or request.args.get("prompt") == "login":
+        return None
+    if sso.current_session() is None:
+        return None
+    return redirect(next_path)
 
 
 def _page(template: str, status: int, **context) -> Response:
