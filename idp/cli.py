@@ -266,6 +266,7 @@ def register_commands(app: Flask) -> None:
     """Commands are attached to the app so ``flask --app idp`` sees them too."""
     for command in (members, partners, clients, keys, demo_command):
         app.cli.add_command(command)
+    app.cli.add_command(mail_commands)
 
 
 def _create_app(*_args, **_kwargs) -> Flask:
@@ -285,3 +286,27 @@ def _create_app(*_args, **_kwargs) -> Flask:
 @click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
 def main() -> None:
     """Login with Miles & More: administer the identity provider."""
+
+
+mail_commands = AppGroup("mail", help="Outgoing mail (email login codes).")
+
+
+@mail_commands.command("send", cls=JSONCommand)
+@click.option("--limit", default=100, show_default=True, help="Send at most this many mails.")
+@json_option
+def send_mail(limit: int, as_json: bool) -> None:
+    """Deliver the mails waiting in the outbox over IDP_SMTP_URL."""
+    from flask import current_app
+
+    from idp.services.errors import ServiceError
+    from idp.services.mail import send_pending
+
+    settings = current_app.config["IDP"]
+    if not settings.smtp_url:
+        raise ServiceError("IDP_SMTP_URL is not set; mail stays in the outbox.")
+    result = send_pending(settings.smtp_url, settings.mail_sender, limit=limit)
+    emit(
+        as_json,
+        {"sent": result.sent, "failed": result.failed},
+        f"{result.sent} sent, {result.failed} to be retried",
+    )

@@ -61,6 +61,10 @@ class Settings:
     session_max_seconds: int = 7 * 24 * 3600
     #: Lifetime of an email one-time code in seconds.
     email_code_seconds: int = 600
+    #: The least time between two email codes for one member, in seconds.
+    email_code_resend_seconds: int = 60
+    #: How recent a login must be for security settings (recovery codes, ...), in seconds.
+    recent_login_seconds: int = 900
 
     @property
     def issuer_is_https(self) -> bool:

@@ -12,6 +12,7 @@ import secrets
 import uuid
 
 import pytest
+from flask import g
 from flask_migrate import upgrade
 from flask_sqlalchemy.session import _app_ctx_id
 from sqlalchemy import create_engine, text
@@ -85,7 +86,21 @@ def make_test_app(database_url: str, instance_path, redis_url: str = "", **overr
     settings.update(overrides)
     app = create_app(**settings)
     app.config.update(TESTING=True)
+    # First of all before_request functions, so every request starts as in production.
+    app.before_request_funcs.setdefault(None, []).insert(0, _fresh_g)
     return app
+
+
+def _fresh_g():
+    """Start each request with an empty ``g``.
+
+    A test holds an application context (see ``_transaction``), and Flask reuses it
+    for the test client's requests, so ``g`` would carry cached state (the SSO
+    session, the locale) from one request into the next. In production every
+    request has an application context of its own.
+    """
+    for name in list(g):
+        g.pop(name)
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,81 @@
+"""The member's overview (``/account``) and security page (``/account/security``)."""
+
+from __future__ import annotations
+
+from flask import g, redirect, render_template, url_for
+from flask_babel import format_decimal
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from idp.account import blueprint
+from idp.login.forms import ConfirmForm
+from idp.login.guards import login_required, recent_login_required
+from idp.services import authentication, second_factor, sso
+
+STATUS_TIER_NAMES = {
+    "base": _l("Base"),
+    "frequent_traveller": _l("Frequent Traveller"),
+    "senator": _l("Senator"),
+    "hon_circle": _l("HON Circle"),
+}
+
+
+@blueprint.before_request
+def use_member_language():
+    member = sso.current_member()
+    if member is not None and member.locale:
+        g.member_locale = member.locale
+
+
+@blueprint.route("/")
+def home():
+    return redirect(url_for(".overview"))
+
+
+@blueprint.route("/account")
+@login_required
+def overview():
+    member = sso.current_member()
+    return render_template(
+        "account/overview.html",
+        member=member,
+        card_number=format_card_number(member.card_number or ""),
+        status_tier=STATUS_TIER_NAMES.get(member.status_tier, member.status_tier),
+        miles_balance=format_decimal(member.miles_balance),
+        logout_form=ConfirmForm(),
+    )
+
+
+@blueprint.route("/account/security")
+@recent_login_required
+def security():
+    member = sso.current_member()
+    return _security_page(member)
+
+
+@blueprint.route("/account/security/recovery-codes", methods=["POST"])
+@recent_login_required
+def regenerate_recovery_codes():
+    member = sso.current_member()
+    codes = authentication.regenerate_recovery_codes(member)
+    confirmation = _("New recovery codes are ready. Your old codes no longer work.")
+    return _security_page(member, codes=codes, confirmation=confirmation)
+
+
+def _security_page(member, codes=None, confirmation=None):
+    return render_template(
+        "account/security.html",
+        member=member,
+        has_totp=second_factor.has_totp(member),
+        remaining=second_factor.remaining_recovery_codes(member),
+        codes=codes,
+        confirmation=confirmation,
+        form=ConfirmForm(),
+    )
+
+
+def format_card_number(number: str) -> str:
+    """``992 1234 5678 9012``: the grouping printed on the card."""
+    if len(number) != 15:
+        return number
+    return " ".join([number[:3], number[3:7], number[7:11], number[11:]])
