@@ -23,6 +23,29 @@ def emit(as_json: bool, payload: dict, text: str) -> None:
 
 def register_commands(app: Flask) -> None:
     """Commands are attached to the app so ``flask --app idp`` sees them too."""
+    app.cli.add_command(keys)
+
+
+@click.group()
+def keys() -> None:
+    """Signing keys of ID tokens and logout tokens."""
+
+
+@keys.command("rotate")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def rotate_keys_command(as_json: bool) -> None:
+    """Add a new signing key per algorithm and make it current.
+
+    The previous keys stay in the JWKS until every token they signed has expired.
+    """
+    from idp.services.signing_keys import rotate_keys
+
+    kids = rotate_keys()
+    emit(
+        as_json,
+        {"kid": kids["RS256"], "kids": kids},
+        "\n".join(f"{alg}: {kid}" for alg, kid in sorted(kids.items())),
+    )
 
 
 def _create_app(*_args, **_kwargs) -> Flask:
