@@ -18,7 +18,7 @@ SCOPE_TEXTS = {
     "status": _l("Your status level and status miles"),
     "miles": _l("Your miles balance"),
     "lhg_profiles": _l("Your linked Lufthansa Group profiles (airline and profile ID)"),
-    "offline_access": _l("Access while you are not using the partner's website"),
+    "offline_access": _l("The partner may also use this data while you are not on its website"),
 }
 
 PURPOSE_TEXTS = {

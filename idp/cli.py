@@ -10,7 +10,7 @@ import json
 
 import click
 from flask import Flask
-from flask.cli import FlaskGroup
+from flask.cli import AppGroup, FlaskGroup
 
 
 def emit(as_json: bool, payload: dict, text: str) -> None:
@@ -26,7 +26,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(keys)
 
 
-@click.group()
+@click.group(cls=AppGroup)
 def keys() -> None:
     """Signing keys of ID tokens and logout tokens."""
 

@@ -12,6 +12,7 @@ import pytest
 
 from idp.extensions import db
 from idp.models import AuthorizationCode, ConsentStep
+from idp.services.registration import get_client
 from tests.oauth.conftest import ISSUER, redirect_params, redirect_target
 
 
@@ -127,8 +128,6 @@ def test_error_without_state_has_no_state(oauth, rp):
 
 def test_client_not_allowed_the_code_response_type_is_unauthorized_client(oauth, rp, member_id):
     with oauth.app.app_context():
-        from idp.services.registration import get_client
-
         client = get_client(rp.client_id)
         client.response_types = []
         db.session.commit()
