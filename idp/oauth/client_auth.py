@@ -43,6 +43,7 @@ ASSERTION_ALGORITHMS = ("RS256", "ES256")
 #: A fetched jwks_uri document is reused this long.
 JWKS_CACHE_SECONDS = 300
 MAX_JTI_LENGTH = 255
+MAX_ASSERTION_LENGTH = 8192
 
 
 class ClientAuthenticationFailed(InvalidClientError):
@@ -135,10 +136,18 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
         except Exception as exc:  # a broken key set is the client's failure, not ours
             raise InvalidClientError(description="The client's keys cannot be used.") from exc
 
+    def extract_assertion(self, assertion: str):
+        if len(assertion) > MAX_ASSERTION_LENGTH:
+            raise InvalidClientError(description="The client assertion is too long.")
+        try:
+            return super().extract_assertion(assertion)
+        except RecursionError as exc:
+            raise InvalidClientError(description="Invalid JWT payload.") from exc
+
     def process_assertion_claims(self, assertion, resolve_key):
         try:
             token = jwt.decode(assertion, resolve_key, algorithms=list(ASSERTION_ALGORITHMS))
-        except (JoseError, ValueError, TypeError, KeyError) as exc:
+        except (JoseError, ValueError, TypeError, KeyError, RecursionError) as exc:
             raise InvalidClientError(description="The client assertion does not verify.") from exc
         self.verify_claims(token.claims)
         return token.claims

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.conftest import make_test_app
 
 
+@pytest.mark.usefixtures("app")  # the session database, migrated
 def test_protocol_endpoints_answer_429_over_the_limit(database_url, tmp_path):
     # An app of its own with in-process counters, so no other test run can touch them.
     app = make_test_app(database_url, tmp_path / "instance", api_rate_limit="3/minute")
@@ -17,3 +20,8 @@ def test_protocol_endpoints_answer_429_over_the_limit(database_url, tmp_path):
     assert other_address.status_code == 400
     limited = http.post("/oauth/token", data={})
     assert limited.headers["Cache-Control"] == "no-store"
+    # The authorization endpoint is visited by browsers: its 429 is a page.
+    pages = [http.get("/oauth/authorize?client_id=x") for _ in range(4)]
+    assert [p.status_code for p in pages] == [400, 400, 400, 429]
+    assert pages[-1].mimetype == "text/html"
+    assert 'role="alert"' in pages[-1].get_data(as_text=True)

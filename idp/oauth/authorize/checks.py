@@ -212,7 +212,7 @@ def check_claims(request: AuthorizationRequest) -> None:
         return
     try:
         document = json.loads(raw)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise InvalidRequestError("The claims parameter is not valid JSON.") from exc
     if not isinstance(document, dict):
         raise InvalidRequestError("The claims parameter must be a JSON object.")
@@ -266,7 +266,7 @@ def check_id_token_hint(request: AuthorizationRequest) -> None:
     issuer = current_app.config["IDP"].issuer
     try:
         token = jwt.decode(hint, signing_keys.public_key_set(), algorithms=["RS256", "ES256"])
-    except (JoseError, ValueError, TypeError, KeyError) as exc:
+    except (JoseError, ValueError, TypeError, KeyError, RecursionError) as exc:
         raise InvalidRequestError("id_token_hint is not an ID token of this server.") from exc
     claims = token.claims
     audience = claims.get("aud")
