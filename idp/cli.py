@@ -252,6 +252,23 @@ def rotate_data_key_command(as_json: bool, batch_size: int) -> None:
     emit(as_json, {"tables": tables, **totals}, "\n".join(lines))
 
 
+@keys.command("rotate", cls=JSONCommand)
+@json_option
+def rotate_keys_command(as_json: bool) -> None:
+    """Add a new signing key per algorithm and make it current.
+
+    The previous keys stay in the JWKS until every token they signed has expired.
+    """
+    from idp.services.signing_keys import rotate_keys
+
+    kids = rotate_keys()
+    emit(
+        as_json,
+        {"kid": kids["RS256"], "kids": kids},
+        "\n".join(f"{alg}: {kid}" for alg, kid in sorted(kids.items())),
+    )
+
+
 @click.command("demo")
 @click.option("--no-serve", is_flag=True, help="Migrate and seed, print, then stop.")
 @with_appcontext
@@ -264,9 +281,8 @@ def demo_command(no_serve: bool) -> None:
 
 def register_commands(app: Flask) -> None:
     """Commands are attached to the app so ``flask --app idp`` sees them too."""
-    for command in (members, partners, clients, keys, demo_command):
+    for command in (members, partners, clients, keys, demo_command, mail_commands):
         app.cli.add_command(command)
-    app.cli.add_command(mail_commands)
 
 
 def _create_app(*_args, **_kwargs) -> Flask:

@@ -16,7 +16,13 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 log = logging.getLogger(__name__)
 
 
+#: Protocol endpoints a member's browser visits: errors there are pages.
+BROWSER_ENDPOINTS = ("oauth.authorize",)
+
+
 def wants_json() -> bool:
+    if request.endpoint in BROWSER_ENDPOINTS:
+        return False
     if request.blueprint in ("api", "oauth") or request.path.startswith(("/api/", "/oauth/")):
         return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])

@@ -36,7 +36,9 @@ def apply_security_headers(response: Response) -> Response:
     if current_app.config["IDP"].issuer_is_https:
         headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
     if request.endpoint and not request.endpoint.startswith("static"):
-        # Pages carry personal data or one-time values: never cache them.
-        headers.setdefault("Cache-Control", "no-store")
-        headers.setdefault("Pragma", "no-cache")
+        # Pages carry personal data or one-time values: never cache them. A view that
+        # allows caching (public key sets, metadata) sets its own Cache-Control.
+        if "Cache-Control" not in headers:
+            headers["Cache-Control"] = "no-store"
+            headers.setdefault("Pragma", "no-cache")
     return response

@@ -129,9 +129,13 @@ def _transaction(request):
             scopefunc=_app_ctx_id,
         )
         limiter.reset()
-        try:
-            yield
-        finally:
+    # No application context stays pushed during the test: each request (and each
+    # ``app_ctx`` or ``app.app_context()`` block) gets its own, as in production, so
+    # ``g`` (the cached SSO session, the locale) never carries over between requests.
+    try:
+        yield
+    finally:
+        with app.app_context():
             db.session.remove()
             db.session = original
             outer.rollback()

@@ -1,9 +1,9 @@
 """The data model: one module per aggregate. No Flask request, no services here."""
 
 from idp.models.audit import AppendOnlyError, AuditEvent
-from idp.models.client import Client, hash_secret
+from idp.models.client import Client, ClientAssertion, hash_secret
 from idp.models.credential import Credential, EmailCode, Lockout, RecoveryCode
-from idp.models.grant import AuthorizationCode, Consent
+from idp.models.grant import AuthorizationCode, Consent, ConsentStep
 from idp.models.mail import OutgoingMail
 from idp.models.member import CardNumber, Member
 from idp.models.notification import PartnerNotification
@@ -18,7 +18,9 @@ __all__ = [
     "AuthorizationCode",
     "CardNumber",
     "Client",
+    "ClientAssertion",
     "Consent",
+    "ConsentStep",
     "Credential",
     "EmailCode",
     "Lockout",

@@ -11,7 +11,7 @@ import hmac
 from datetime import datetime
 
 from authlib.oauth2.rfc6749 import ClientMixin
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from idp.extensions import db
@@ -122,3 +122,18 @@ class Client(db.Model, ClientMixin):
 
     def check_grant_type(self, grant_type: str) -> bool:
         return grant_type in (self.grant_types or [])
+
+
+class ClientAssertion(db.Model):
+    """A ``jti`` a client used in a private_key_jwt assertion (RFC 7523 §3 item 7).
+
+    Kept until the assertion expires, so the same assertion is accepted once.
+    """
+
+    __tablename__ = "client_assertions"
+    __table_args__ = (UniqueConstraint("client_id", "jti"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    jti: Mapped[str] = mapped_column(String(255))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -3,6 +3,9 @@
 A ``Consent`` is the member's current decision for one client: the scopes and
 purposes allowed, and whether access is limited (``expires_at``) or without
 time limit. A withdrawn consent stays as evidence with ``withdrawn_at`` set.
+
+A ``ConsentStep`` is an authorization request waiting for the member's answer
+on the consent screen: kept here, not in the browser, and answered once.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ class Consent(db.Model):
     member_id: Mapped[str] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
     scope: Mapped[str] = mapped_column(Text)
+    #: Optional scopes the member unticked; not asked again unless prompt=consent.
+    declined_scope: Mapped[str] = mapped_column(Text, default="")
     purposes: Mapped[list] = mapped_column(JSON, default=list)
     unlimited: Mapped[bool] = mapped_column(Boolean, default=False)
     granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -37,6 +42,29 @@ class Consent(db.Model):
     @property
     def scopes(self) -> set[str]:
         return set(self.scope.split())
+
+    @property
+    def declined_scopes(self) -> set[str]:
+        return set((self.declined_scope or "").split())
+
+
+class ConsentStep(db.Model):
+    """A validated authorization request waiting on the consent screen (single use)."""
+
+    __tablename__ = "consent_steps"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[str] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    #: The SSO session the request belongs to; another session cannot answer it.
+    sid: Mapped[str] = mapped_column(String(32))
+    #: The authorization request's parameters, validated again when answered.
+    parameters: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    client: Mapped[Client] = relationship()
 
 
 class AuthorizationCode(db.Model):
@@ -64,3 +92,11 @@ class AuthorizationCode(db.Model):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     client: Mapped[Client] = relationship()
+
+    # -- what Authlib's grants ask of a code -----------------------------------
+
+    def get_redirect_uri(self) -> str:
+        return self.redirect_uri
+
+    def get_scope(self) -> str:
+        return self.scope

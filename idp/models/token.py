@@ -37,6 +37,8 @@ class Token(db.Model):
     auth_time: Mapped[datetime | None] = mapped_column(UTCDateTime)
     amr: Mapped[list] = mapped_column(JSON, default=list)
     acr: Mapped[str | None] = mapped_column(String(64))
+    #: The OIDC ``claims`` request (§5.5) of the authorization, for UserInfo.
+    claims: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     access_expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     #: None with a refresh token means "without time limit".

@@ -9,6 +9,26 @@ from __future__ import annotations
 from idp.catalog import SCOPE_CLAIMS
 from idp.models import Member
 
+#: The authentication context class we issue (OIDC Core §2 ``acr``): every member
+#: login is two factors (a password and a one-time code or security key), so every
+#: ID token carries this value and it is the only one in ``acr_values_supported``.
+ACR_TWO_FACTOR = "urn:mam:acr:2fa"
+
+#: Claims about the authentication itself, always in the ID token (OIDC Core §2).
+ID_TOKEN_CLAIMS = (
+    "iss",
+    "sub",
+    "aud",
+    "exp",
+    "iat",
+    "auth_time",
+    "nonce",
+    "acr",
+    "amr",
+    "at_hash",
+    "sid",
+)
+
 
 def _address(member: Member) -> dict | None:
     """OIDC Core §5.1.1 structured address."""
@@ -52,6 +72,16 @@ def _claim_values(member: Member) -> dict:
         "miles_balance": member.miles_balance,
         "lhg_profiles": _linked_profiles(member),
     }
+
+
+def requested_claims(claims_request: dict | None, target: str) -> set[str] | None:
+    """Claim names the OIDC ``claims`` parameter asks for in ``id_token`` or ``userinfo``.
+
+    None when the parameter does not address ``target`` at all.
+    """
+    if not claims_request or target not in claims_request:
+        return None
+    return set(claims_request[target])
 
 
 def claims_for_scopes(member: Member, scopes, subject: str, only: set[str] | None = None) -> dict:

@@ -1,9 +1,113 @@
-"""Registers every grant and endpoint of the authorization server."""
+"""Registers every grant and endpoint of the authorization server, in one place.
+
+Grants: authorization code (with S256 PKCE), refresh token, client
+credentials. Endpoints: revocation (RFC 7009), introspection (RFC 7662).
+Client authentication: client_secret_basic, client_secret_post,
+private_key_jwt, none. Every authorization response carries ``iss`` (RFC 9207).
+Each application gets its own server object, found with ``current_server()``.
+"""
 
 from __future__ import annotations
 
-from flask import Flask
+from authlib.integrations.flask_oauth2 import AuthorizationServer as FlaskAuthorizationServer
+from authlib.oauth2.rfc6749 import OAuth2Request
+from authlib.oauth2.rfc6749.errors import InvalidRequestError, OAuth2Error
+from authlib.oauth2.rfc9207 import IssuerParameter
+from flask import Flask, current_app
+from flask import request as flask_request
+
+from idp.oauth.authorization_code import AuthorizationCodeGrant
+from idp.oauth.client_auth import ClientAuthentication, PrivateKeyJWT, query_client
+from idp.oauth.client_credentials import ClientCredentialsGrant
+from idp.oauth.introspection import IntrospectionEndpoint
+from idp.oauth.pkce import S256CodeChallenge
+from idp.oauth.refresh_token import RefreshTokenGrant
+from idp.oauth.requests import LiveRequest
+from idp.oauth.revocation import RevocationEndpoint
+
+EXTENSION_KEY = "idp.oauth"
+
+
+def issuer() -> str:
+    return current_app.config["IDP"].issuer
+
+
+class Issuer(IssuerParameter):
+    """RFC 9207 §2: ``iss`` in every authorization response, success or error."""
+
+    def get_issuer(self) -> str:
+        return issuer()
+
+
+class AuthorizationServer(FlaskAuthorizationServer):
+    def __init__(self):
+        super().__init__()
+        self._client_auth = ClientAuthentication(query_client)
+        self._client_auth.register(PrivateKeyJWT.CLIENT_AUTH_METHOD, PrivateKeyJWT())
+        self.issuer_parameter = Issuer()
+
+    def query_client(self, client_id):
+        return query_client(client_id)
+
+    def save_token(self, token, request):  # pragma: no cover - grants store their own tokens
+        raise NotImplementedError("grants issue tokens through idp.services.tokens")
+
+    def create_oauth2_request(self, request) -> OAuth2Request:
+        if isinstance(request, OAuth2Request):
+            return request
+        return LiveRequest(flask_request, issuer())
+
+    def create_token_response(self, request=None):
+        request = self.create_oauth2_request(request)
+        try:
+            check_back_channel_parameters(request)
+            if not request.form.get("grant_type"):
+                raise InvalidRequestError("Missing 'grant_type'.")
+        except OAuth2Error as error:
+            return self.handle_error_response(request, error)
+        return super().create_token_response(request)
+
+    def create_endpoint_response(self, name, request=None):
+        request = self.create_oauth2_request(request)
+        try:
+            check_back_channel_parameters(request)
+        except OAuth2Error as error:
+            return self.handle_error_response(request, error)
+        return super().create_endpoint_response(name, request)
+
+    def authorization_error_redirect(self, request, error: OAuth2Error):
+        """An error bound to a verified redirect URI, with ``state`` and ``iss``."""
+        error.state = error.state or request.payload.state
+        response = self.handle_error_response(request, error)
+        self.issuer_parameter.add_issuer_parameter(self, response)
+        return response
+
+
+def check_back_channel_parameters(request) -> None:
+    """RFC 6749 §3.2: parameters in the body, none of them repeated."""
+    if request.method != "POST":
+        raise InvalidRequestError("Use POST.")
+    for name in request.form:
+        if len(request.form.getlist(name)) > 1:
+            raise InvalidRequestError("A parameter is repeated.")
+
+
+def build_server() -> AuthorizationServer:
+    server = AuthorizationServer()
+    server.register_grant(AuthorizationCodeGrant, [S256CodeChallenge()])
+    server.register_grant(RefreshTokenGrant)
+    server.register_grant(ClientCredentialsGrant)
+    server.register_endpoint(RevocationEndpoint)
+    server.register_endpoint(IntrospectionEndpoint)
+    server.register_extension(server.issuer_parameter)
+    return server
 
 
 def init_oauth(app: Flask) -> None:
-    pass
+    server = build_server()
+    server.init_app(app)
+    app.extensions[EXTENSION_KEY] = server
+
+
+def current_server() -> AuthorizationServer:
+    return current_app.extensions[EXTENSION_KEY]

@@ -52,6 +52,7 @@ def issue(
     auth_time: datetime | None = None,
     amr: list[str] | None = None,
     acr: str | None = None,
+    claims: dict | None = None,
 ) -> IssuedTokens:
     """A new token row; ``refresh_expires_at=None`` with a refresh token means no time limit."""
     now = utcnow()
@@ -70,6 +71,7 @@ def issue(
         auth_time=auth_time,
         amr=list(amr or []),
         acr=acr,
+        claims=claims,
         issued_at=now,
         access_expires_at=now + timedelta(seconds=client.access_token_ttl),
         refresh_expires_at=refresh_expires_at if refresh else None,

@@ -288,6 +288,7 @@ def upgrade():
         sa.Column("member_id", sa.String(length=32), nullable=False),
         sa.Column("client_id", sa.Integer(), nullable=False),
         sa.Column("scope", sa.Text(), nullable=False),
+        sa.Column("declined_scope", sa.Text(), nullable=False),
         sa.Column("purposes", sa.JSON(), nullable=False),
         sa.Column("unlimited", sa.Boolean(), nullable=False),
         sa.Column("granted_at", sa.DateTime(timezone=True), nullable=False),
@@ -394,6 +395,7 @@ def upgrade():
         sa.Column("auth_time", sa.DateTime(timezone=True), nullable=True),
         sa.Column("amr", sa.JSON(), nullable=False),
         sa.Column("acr", sa.String(length=64), nullable=True),
+        sa.Column("claims", sa.JSON(), nullable=True),
         sa.Column("issued_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("access_expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("refresh_expires_at", sa.DateTime(timezone=True), nullable=True),
@@ -426,6 +428,54 @@ def upgrade():
         batch_op.create_index(batch_op.f("ix_tokens_family_id"), ["family_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_tokens_member_id"), ["member_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_tokens_revoked_at"), ["revoked_at"], unique=False)
+
+    op.create_table(
+        "consent_steps",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("client_id", sa.Integer(), nullable=False),
+        sa.Column("member_id", sa.String(length=32), nullable=False),
+        sa.Column("sid", sa.String(length=32), nullable=False),
+        sa.Column("parameters", sa.JSON(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["client_id"],
+            ["clients.id"],
+            name=op.f("fk_consent_steps_client_id_clients"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["member_id"],
+            ["members.id"],
+            name=op.f("fk_consent_steps_member_id_members"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_consent_steps")),
+    )
+    with op.batch_alter_table("consent_steps", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_consent_steps_client_id"), ["client_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_consent_steps_member_id"), ["member_id"], unique=False)
+
+    op.create_table(
+        "client_assertions",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("client_id", sa.Integer(), nullable=False),
+        sa.Column("jti", sa.String(length=255), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["client_id"],
+            ["clients.id"],
+            name=op.f("fk_client_assertions_client_id_clients"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_client_assertions")),
+        sa.UniqueConstraint("client_id", "jti", name=op.f("uq_client_assertions_client_id_jti")),
+    )
+    with op.batch_alter_table("client_assertions", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_client_assertions_expires_at"), ["expires_at"], unique=False
+        )
 
     _create_append_only_triggers()
 
@@ -464,6 +514,15 @@ def _drop_append_only_triggers():
 
 def downgrade():
     _drop_append_only_triggers()
+    with op.batch_alter_table("client_assertions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_client_assertions_expires_at"))
+
+    op.drop_table("client_assertions")
+    with op.batch_alter_table("consent_steps", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_consent_steps_member_id"))
+        batch_op.drop_index(batch_op.f("ix_consent_steps_client_id"))
+
+    op.drop_table("consent_steps")
     with op.batch_alter_table("tokens", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_tokens_revoked_at"))
         batch_op.drop_index(batch_op.f("ix_tokens_member_id"))

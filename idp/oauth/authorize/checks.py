@@ -1,0 +1,319 @@
+"""The checks of an authorization request, in the order they run.
+
+Each check looks at one thing and raises an OAuth error when it is wrong. Until
+the client and its redirect URI are known, an error is shown to the member on
+a page (RFC 6749 §4.1.2.1: never redirect to an unverified URI); after that,
+every error goes back to the client's redirect URI with ``state`` and ``iss``.
+Nothing here depends on who is logged in: that is ``interaction``'s part.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from authlib.oauth2.rfc6749.errors import (
+    AccessDeniedError,
+    InvalidClientError,
+    InvalidRequestError,
+    InvalidScopeError,
+    OAuth2Error,
+    UnauthorizedClientError,
+    UnsupportedResponseTypeError,
+)
+from authlib.oidc.core.errors import (
+    RegistrationNotSupportedError,
+    RequestNotSupportedError,
+    RequestURINotSupportedError,
+)
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from joserfc import jwt
+from joserfc.errors import JoseError
+
+from idp.catalog import SCOPE_CLAIMS
+from idp.oauth.authorize.request import AuthorizationRequest
+from idp.oauth.claims import ACR_TWO_FACTOR
+from idp.services import signing_keys
+from idp.services.registration import get_client
+
+PROMPT_VALUES = ("none", "login", "consent", "select_account")
+#: RFC 7636 §4.2: 43 to 128 characters of the unreserved set.
+CODE_CHALLENGE = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
+#: A bound on any single parameter, so nothing unbounded is stored or echoed.
+MAX_PARAMETER_LENGTH = 4096
+MAX_ID_TOKEN_HINT_LENGTH = 8192
+
+
+class PageError(InvalidRequestError):
+    """An error shown on a page, because there is no verified place to redirect to."""
+
+    def __init__(self, description: str, page_message, error: str | None = None):
+        super().__init__(description=description)
+        if error:
+            self.error = error
+        self.page_message = page_message
+
+
+# -- before the redirect URI is known: errors on a page ---------------------------
+
+
+def check_client(request: AuthorizationRequest) -> None:
+    """The client exists (RFC 6749 §4.1.2.1)."""
+    values = request.parameters.get("client_id") or []
+    if len(values) != 1 or not values[0]:
+        raise PageError(
+            "Send exactly one 'client_id'.",
+            _l("The partner website did not say which application is asking."),
+        )
+    client = get_client(values[0]) if len(values[0]) <= 64 else None
+    if client is None:
+        raise PageError(
+            "The client does not exist on this server.",
+            _l("The application asking is not registered with Miles & More."),
+            error=InvalidClientError.error,
+        )
+    request.client = client
+
+
+def check_redirect_uri(request: AuthorizationRequest) -> None:
+    """The redirect URI is one the client registered, compared as an exact string.
+
+    OIDC Core §3.1.2.1 makes ``redirect_uri`` required, so there is no default.
+    """
+    values = request.parameters.get("redirect_uri") or []
+    if len(values) != 1 or not values[0]:
+        raise PageError(
+            "Send exactly one 'redirect_uri'.",
+            _l("The partner website did not say where to return to."),
+        )
+    if not request.client.check_redirect_uri(values[0]):
+        raise PageError(
+            "The 'redirect_uri' is not registered for this client.",
+            _l("The partner website asked to return to an address it has not registered."),
+        )
+    request.redirect_uri = values[0]
+
+
+# -- from here on, errors go back to the client -----------------------------------
+
+
+def check_single_values(request: AuthorizationRequest) -> None:
+    """RFC 6749 §3.1: no parameter more than once; none of unbounded length."""
+    for name, values in request.parameters.items():
+        if len(values) > 1:
+            raise InvalidRequestError(f"The parameter '{_ascii(name)}' is repeated.")
+        limit = MAX_ID_TOKEN_HINT_LENGTH if name == "id_token_hint" else MAX_PARAMETER_LENGTH
+        if values and len(values[0]) > limit:
+            raise InvalidRequestError(f"The parameter '{_ascii(name)}' is too long.")
+
+
+def check_request_objects(request: AuthorizationRequest) -> None:
+    """OIDC Core §6 request objects and §7.2.1 registration are not supported (§3.1.2.6)."""
+    if "request" in request.parameters:
+        raise RequestNotSupportedError("Request objects are not supported.")
+    if "request_uri" in request.parameters:
+        raise RequestURINotSupportedError("request_uri is not supported.")
+    if "registration" in request.parameters:
+        raise RegistrationNotSupportedError("The registration parameter is not supported.")
+
+
+def check_response_type(request: AuthorizationRequest) -> None:
+    """Authorization code flow only (OIDC Core §3.1.2.1)."""
+    response_type = request.value("response_type")
+    if not response_type:
+        raise InvalidRequestError("Missing 'response_type'.")
+    if response_type != "code":
+        raise UnsupportedResponseTypeError(
+            _ascii(response_type), description="Only response_type=code is supported."
+        )
+    if not request.client.check_response_type(response_type):
+        raise UnauthorizedClientError("The client may not use response_type=code.")
+
+
+def check_response_mode(request: AuthorizationRequest) -> None:
+    """Responses go in the query string of the redirect URI, nowhere else."""
+    mode = request.value("response_mode")
+    if mode is not None and mode != "query":
+        raise InvalidRequestError("Only response_mode=query is supported.")
+
+
+def check_scope(request: AuthorizationRequest) -> None:
+    """A scope is required, includes openid, and stays within the client's registration."""
+    scope = request.value("scope")
+    scopes = list(dict.fromkeys((scope or "").split()))
+    if not scopes:
+        raise InvalidScopeError("Missing 'scope'.")
+    if "openid" not in scopes:
+        raise InvalidScopeError("The scope must include 'openid'.")
+    unknown = [s for s in scopes if s not in SCOPE_CLAIMS]
+    if unknown:
+        raise InvalidScopeError("The scope holds values this server does not know.")
+    allowed = set(request.client.scopes)
+    if not set(scopes) <= allowed:
+        raise InvalidScopeError("The scope exceeds what the client registered.")
+    request.scopes = scopes
+
+
+def check_pkce(request: AuthorizationRequest) -> None:
+    """RFC 7636 with S256 only; public clients must use it (RFC 9700 §2.1.1)."""
+    challenge = request.value("code_challenge")
+    method = request.value("code_challenge_method")
+    if challenge is None:
+        if method is not None:
+            raise InvalidRequestError("code_challenge_method without code_challenge.")
+        if request.client.is_public:
+            raise InvalidRequestError("Public clients must send a PKCE code_challenge.")
+        return
+    if method != "S256":
+        # RFC 7636 §4.3 defaults a missing method to "plain", which is not accepted.
+        raise InvalidRequestError("code_challenge_method must be S256.")
+    if not CODE_CHALLENGE.match(challenge):
+        raise InvalidRequestError("code_challenge is not a valid S256 challenge.")
+    request.code_challenge = challenge
+    request.code_challenge_method = method
+
+
+def check_prompt(request: AuthorizationRequest) -> None:
+    """OIDC Core §3.1.2.1: known values, and ``none`` never with another."""
+    prompt = request.value("prompt")
+    if prompt is None:
+        return
+    prompts = set(prompt.split())
+    if not prompts or not prompts <= set(PROMPT_VALUES):
+        raise InvalidRequestError("Unsupported 'prompt' value.")
+    if "none" in prompts and len(prompts) > 1:
+        raise InvalidRequestError("prompt=none cannot be combined with other values.")
+    request.prompts = prompts
+
+
+def check_max_age(request: AuthorizationRequest) -> None:
+    """OIDC Core §3.1.2.1: seconds since the last active authentication."""
+    max_age = request.value("max_age")
+    if max_age is None:
+        return
+    if not max_age.isdigit() or len(max_age) > 10:
+        raise InvalidRequestError("max_age must be a non-negative integer.")
+    request.max_age = int(max_age)
+
+
+def check_hints(request: AuthorizationRequest) -> None:
+    """login_hint, ui_locales, nonce and acr_values are taken as given (OIDC Core §3.1.2.1)."""
+    request.login_hint = request.value("login_hint") or None
+    request.ui_locales = request.value("ui_locales") or None
+    request.nonce = request.value("nonce") or None
+    request.acr_values = (request.value("acr_values") or "").split()
+
+
+def check_claims(request: AuthorizationRequest) -> None:
+    """OIDC Core §5.5: the claims parameter is a JSON object of id_token and userinfo requests."""
+    raw = request.value("claims")
+    if raw is None:
+        return
+    try:
+        document = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        raise InvalidRequestError("The claims parameter is not valid JSON.") from exc
+    if not isinstance(document, dict):
+        raise InvalidRequestError("The claims parameter must be a JSON object.")
+    claims: dict = {}
+    for target in ("id_token", "userinfo"):
+        members = document.get(target)
+        if members is None:
+            continue
+        if not isinstance(members, dict):
+            raise InvalidRequestError(f"claims.{target} must be a JSON object.")
+        claims[target] = {
+            name: _claim_request(target, name, spec) for name, spec in members.items()
+        }
+    request.claims = claims
+    sub = claims.get("id_token", {}).get("sub") or claims.get("userinfo", {}).get("sub")
+    if sub and isinstance(sub.get("value"), str):
+        request.expected_subject = sub["value"]
+
+
+def _claim_request(target: str, name: str, spec) -> dict | None:
+    if spec is None:
+        return None
+    if not isinstance(spec, dict):
+        raise InvalidRequestError(f"claims.{target} members must be null or objects.")
+    if "essential" in spec and not isinstance(spec["essential"], bool):
+        raise InvalidRequestError("'essential' must be true or false.")
+    if "values" in spec and not isinstance(spec["values"], list):
+        raise InvalidRequestError("'values' must be an array.")
+    return {k: spec[k] for k in ("essential", "value", "values") if k in spec}
+
+
+def check_acr(request: AuthorizationRequest) -> None:
+    """OIDC Core §5.5.1.1: an essential acr we cannot meet fails the request.
+
+    Every member login is two-factor, so ``ACR_TWO_FACTOR`` is what we meet;
+    plain ``acr_values`` are voluntary and need no check.
+    """
+    acr = (request.claims or {}).get("id_token", {}).get("acr")
+    if not acr or not acr.get("essential"):
+        return
+    wanted = acr.get("values") or ([acr["value"]] if "value" in acr else [])
+    if wanted and ACR_TWO_FACTOR not in wanted:
+        raise AccessDeniedError("The requested authentication context cannot be met.")
+
+
+def check_id_token_hint(request: AuthorizationRequest) -> None:
+    """OIDC Core §3.1.2.1: an ID token we issued to this client, expired or not."""
+    hint = request.value("id_token_hint")
+    if hint is None:
+        return
+    issuer = current_app.config["IDP"].issuer
+    try:
+        token = jwt.decode(hint, signing_keys.public_key_set(), algorithms=["RS256", "ES256"])
+    except (JoseError, ValueError, TypeError, KeyError, RecursionError) as exc:
+        raise InvalidRequestError("id_token_hint is not an ID token of this server.") from exc
+    claims = token.claims
+    audience = claims.get("aud")
+    audiences = audience if isinstance(audience, list) else [audience]
+    if claims.get("iss") != issuer or request.client.client_id not in audiences:
+        raise InvalidRequestError("id_token_hint was not issued to this client.")
+    if not isinstance(claims.get("sub"), str):
+        raise InvalidRequestError("id_token_hint has no subject.")
+    if request.expected_subject and request.expected_subject != claims["sub"]:
+        raise InvalidRequestError("id_token_hint and the claims parameter name different subjects.")
+    request.expected_subject = claims["sub"]
+
+
+#: The order matters: client and redirect URI first (errors on a page), then the rest.
+CHECKS = (
+    check_client,
+    check_redirect_uri,
+    check_single_values,
+    check_request_objects,
+    check_response_type,
+    check_response_mode,
+    check_scope,
+    check_pkce,
+    check_prompt,
+    check_max_age,
+    check_hints,
+    check_claims,
+    check_acr,
+    check_id_token_hint,
+)
+
+
+def validate(parameters: dict[str, list[str]]) -> AuthorizationRequest:
+    """Run every check; an error after the redirect URI is known is bound to it."""
+    request = AuthorizationRequest(parameters=parameters)
+    for check in CHECKS:
+        try:
+            check(request)
+        except OAuth2Error as error:
+            if request.redirect_uri and not isinstance(error, PageError):
+                error.redirect_uri = request.redirect_uri
+                error.state = request.state
+            raise
+    return request
+
+
+def _ascii(value: str) -> str:
+    """Error descriptions allow only printable ASCII without quotes or backslashes."""
+    cleaned = "".join(c for c in value if 0x20 <= ord(c) <= 0x7E and c not in '"\\')
+    return cleaned[:64]

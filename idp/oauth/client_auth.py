@@ -1,0 +1,193 @@
+"""Client authentication at the back-channel endpoints (RFC 6749 §2.3, OIDC Core §9).
+
+Methods: ``client_secret_basic``, ``client_secret_post``, ``private_key_jwt``
+(RFC 7523 with the client's registered keys) and ``none`` for public clients,
+which then must use PKCE. A client uses exactly the method it registered.
+
+Every failure is the same ``401 invalid_client`` with a Basic challenge, so a
+caller cannot tell an unknown client from a wrong secret (RFC 6749 §5.2).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+import time
+from datetime import UTC, datetime
+
+import requests
+from authlib.oauth2.rfc6749.authenticate_client import (
+    ClientAuthentication as BaseClientAuthentication,
+)
+from authlib.oauth2.rfc6749.errors import InvalidClientError, InvalidRequestError
+from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
+from flask import current_app
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
+
+from idp.extensions import db
+from idp.models import Client, ClientAssertion
+from idp.models.types import utcnow
+from idp.services.registration import get_client
+
+log = logging.getLogger(__name__)
+
+AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt", "none")
+CONFIDENTIAL_AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt")
+#: Algorithms accepted for private_key_jwt assertions.
+ASSERTION_ALGORITHMS = ("RS256", "ES256")
+#: A fetched jwks_uri document is reused this long.
+JWKS_CACHE_SECONDS = 300
+MAX_JTI_LENGTH = 255
+MAX_ASSERTION_LENGTH = 8192
+
+
+class ClientAuthenticationFailed(InvalidClientError):
+    """RFC 6749 §5.2: 401 with a challenge for the scheme the client may use."""
+
+    status_code = 401
+
+    def __init__(self, description: str = "Client authentication failed."):
+        super().__init__(description=description, status_code=401)
+
+    def get_headers(self):
+        headers = [h for h in super().get_headers() if h[0] != "WWW-Authenticate"]
+        realm = current_app.config["IDP"].issuer
+        headers.append(("WWW-Authenticate", f'Basic realm="{realm}", charset="UTF-8"'))
+        return headers
+
+
+def query_client(client_id) -> Client | None:
+    if not isinstance(client_id, str) or not client_id or len(client_id) > 64:
+        return None
+    return get_client(client_id)
+
+
+class ClientAuthentication(BaseClientAuthentication):
+    """Authlib's registry of methods, with one method per request and one kind of failure."""
+
+    def authenticate(self, request, methods, endpoint):
+        basic_id = _basic_client_id(request.headers)
+        form = request.form
+        used = [
+            basic_id is not None,
+            "client_secret" in form,
+            "client_assertion" in form or "client_assertion_type" in form,
+        ]
+        if sum(used) > 1:
+            raise InvalidRequestError("Use one client authentication method per request.")
+        form_id = form.get("client_id")
+        if basic_id is not None and form_id is not None and form_id != basic_id:
+            raise ClientAuthenticationFailed()
+        try:
+            return super().authenticate(request, methods, endpoint)
+        except InvalidClientError as error:
+            log.info("client authentication failed at %s: %s", endpoint, error.description)
+            raise ClientAuthenticationFailed() from error
+
+
+def _basic_client_id(headers) -> str | None:
+    """The client id of an HTTP Basic header; a malformed header fails authentication."""
+    header = headers.get("Authorization")
+    if not header:
+        return None
+    scheme, _, credentials = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(credentials.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        raise ClientAuthenticationFailed() from exc
+    client_id, separator, _ = decoded.partition(":")
+    if not separator or not client_id:
+        raise ClientAuthenticationFailed()
+    return client_id
+
+
+class PrivateKeyJWT(JWTBearerClientAssertion):
+    """RFC 7523 §2.2 / OIDC Core §9 ``private_key_jwt``.
+
+    The assertion is signed with a key of the client's ``jwks`` (or ``jwks_uri``),
+    its ``aud`` is our token endpoint or issuer, ``exp`` is required, and each
+    ``jti`` is accepted once until the assertion expires.
+    """
+
+    CLIENT_AUTH_METHOD = "private_key_jwt"
+
+    def __init__(self):
+        super().__init__(validate_jti=True, leeway=30)
+
+    def get_audiences(self):
+        issuer = current_app.config["IDP"].issuer
+        return [issuer, f"{issuer}/oauth/token"]
+
+    def resolve_client_public_key(self, client):
+        if client.token_endpoint_auth_method != self.CLIENT_AUTH_METHOD:
+            raise InvalidClientError(description="The client does not use private_key_jwt.")
+        try:
+            document = client.jwks or _fetch_jwks(client.jwks_uri)
+            return KeySet.import_key_set(document)
+        except InvalidClientError:
+            raise
+        except Exception as exc:  # a broken key set is the client's failure, not ours
+            raise InvalidClientError(description="The client's keys cannot be used.") from exc
+
+    def extract_assertion(self, assertion: str):
+        if len(assertion) > MAX_ASSERTION_LENGTH:
+            raise InvalidClientError(description="The client assertion is too long.")
+        try:
+            return super().extract_assertion(assertion)
+        except RecursionError as exc:
+            raise InvalidClientError(description="Invalid JWT payload.") from exc
+
+    def process_assertion_claims(self, assertion, resolve_key):
+        try:
+            token = jwt.decode(assertion, resolve_key, algorithms=list(ASSERTION_ALGORITHMS))
+        except (JoseError, ValueError, TypeError, KeyError, RecursionError) as exc:
+            raise InvalidClientError(description="The client assertion does not verify.") from exc
+        self.verify_claims(token.claims)
+        return token.claims
+
+    def validate_jti(self, claims, jti):
+        client = query_client(claims.get("sub"))
+        if client is None or not isinstance(jti, str) or not 0 < len(jti) <= MAX_JTI_LENGTH:
+            return False
+        expires_at = datetime.fromtimestamp(int(claims["exp"]), UTC)
+        return remember_assertion(client, jti, expires_at)
+
+
+def remember_assertion(client: Client, jti: str, expires_at: datetime) -> bool:
+    """Record a jti; False when the client used it before. Commits, so it holds even if
+    the request fails later."""
+    db.session.execute(delete(ClientAssertion).where(ClientAssertion.expires_at < utcnow()))
+    try:
+        with db.session.begin_nested():
+            db.session.add(ClientAssertion(client_id=client.id, jti=jti, expires_at=expires_at))
+    except IntegrityError:
+        db.session.commit()
+        return False
+    db.session.commit()
+    return True
+
+
+_jwks_cache: dict[str, tuple[float, dict]] = {}
+
+
+def _fetch_jwks(uri: str | None) -> dict:
+    """The client's published key set (OIDC Registration ``jwks_uri``), cached briefly."""
+    if not uri:
+        raise InvalidClientError(description="The client registered no keys.")
+    cached = _jwks_cache.get(uri)
+    if cached and cached[0] > time.monotonic():
+        return cached[1]
+    response = requests.get(uri, timeout=5, headers={"Accept": "application/json"})
+    response.raise_for_status()
+    document = response.json()
+    if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
+        raise InvalidClientError(description="The client's jwks_uri holds no key set.")
+    _jwks_cache[uri] = (time.monotonic() + JWKS_CACHE_SECONDS, document)
+    return document

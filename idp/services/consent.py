@@ -1,0 +1,250 @@
+"""The member's consent per client (SPEC.md §5): what stands, what is new, the decision.
+
+A client asks for scopes; the scopes a contract purpose needs are required (no
+checkbox), every other data scope is optional. ``openid`` only identifies the
+member and ``offline_access`` asks for access while the member is away, which
+the screen shows as the period of access, not as data.
+
+One ``Consent`` row per member and client holds the standing decision; a
+withdrawn row stays as evidence and the next decision starts a new one. Every
+decision, denial and withdrawal is also written to the audit log.
+
+The consent step itself (the authorization request waiting on the screen) is
+kept in ``consent_steps`` and answered once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select, update
+
+from idp.catalog import PURPOSES, required_scopes
+from idp.extensions import db
+from idp.models import Client, Consent, ConsentStep
+from idp.models.types import utcnow
+from idp.services import audit, tokens
+
+#: Scopes that carry no member data of their own.
+IDENTITY_SCOPE = "openid"
+OFFLINE_SCOPE = "offline_access"
+#: How long the member has to answer the consent screen.
+CONSENT_STEP_SECONDS = 600
+
+
+def data_scopes(scopes) -> set[str]:
+    return set(scopes) - {IDENTITY_SCOPE, OFFLINE_SCOPE}
+
+
+@dataclass(frozen=True)
+class ConsentRequest:
+    """What the consent screen asks for one authorization request."""
+
+    client: Client
+    required: tuple[str, ...]
+    optional: tuple[str, ...]
+    #: offline_access was asked: the member may choose access without time limit.
+    offline: bool
+    #: A standing consent without time limit that this request does not reopen.
+    keeps_unlimited: bool
+    #: When limited access would end if the member allowed now.
+    limited_until: datetime
+
+
+def current_consent(member_id: str, client: Client) -> Consent | None:
+    """The standing consent: not withdrawn and, when limited, not expired."""
+    consent = _latest(member_id, client)
+    if consent is None:
+        return None
+    if consent.expires_at is not None and consent.expires_at <= utcnow():
+        return None
+    return consent
+
+
+def _latest(member_id: str, client: Client) -> Consent | None:
+    return db.session.scalar(
+        select(Consent)
+        .where(
+            Consent.member_id == member_id,
+            Consent.client_id == client.id,
+            Consent.withdrawn_at.is_(None),
+        )
+        .order_by(Consent.granted_at.desc())
+        .limit(1)
+    )
+
+
+def scopes_to_ask(consent: Consent | None, requested) -> set[str]:
+    """Requested scopes the member has neither granted nor declined yet."""
+    asked = set(requested) - {IDENTITY_SCOPE}
+    if consent is None:
+        return asked
+    return asked - consent.scopes - consent.declined_scopes
+
+
+def granted_scope(consent: Consent, requested) -> str:
+    """The scope an authorization carries: what was asked and stands granted."""
+    allowed = consent.scopes | {IDENTITY_SCOPE}
+    return " ".join(s for s in dict.fromkeys(requested) if s in allowed)
+
+
+def consent_request(member_id: str, client: Client, requested) -> ConsentRequest:
+    requested = list(dict.fromkeys(requested))
+    asked = data_scopes(requested)
+    required = required_scopes(client.purposes) & asked
+    standing = current_consent(member_id, client)
+    offline = OFFLINE_SCOPE in requested
+    return ConsentRequest(
+        client=client,
+        required=tuple(s for s in requested if s in required),
+        optional=tuple(s for s in requested if s in asked - required),
+        offline=offline,
+        keeps_unlimited=bool(standing and standing.unlimited and not offline),
+        limited_until=utcnow() + timedelta(seconds=client.grant_ttl),
+    )
+
+
+def record_decision(
+    member_id: str,
+    client: Client,
+    requested,
+    allowed_optional,
+    unlimited: bool = False,
+) -> Consent:
+    """Store the member's "Allow": required scopes, the optional ones left ticked, the period.
+
+    Scopes the request did not ask about keep their earlier answer; optional
+    scopes the member unticked are remembered as declined. Commits.
+    """
+    request = consent_request(member_id, client, requested)
+    allowed = set(allowed_optional) & set(request.optional)
+    declined = set(request.optional) - allowed
+    granted = {IDENTITY_SCOPE, *request.required, *allowed}
+    if request.offline:
+        granted.add(OFFLINE_SCOPE)
+
+    now = utcnow()
+    standing = current_consent(member_id, client)
+    consent = _latest(member_id, client)
+    if standing is not None:
+        asked = set(request.required) | set(request.optional)
+        granted |= standing.scopes - asked
+        declined |= standing.declined_scopes - asked - granted
+        if not request.offline:
+            unlimited = standing.unlimited
+    elif not request.offline:
+        unlimited = False
+    if consent is None:
+        consent = Consent(member_id=member_id, client_id=client.id, granted_at=now)
+        db.session.add(consent)
+    elif standing is None:
+        consent.granted_at = now  # the earlier period ended: this is a new consent
+
+    consent.scope = " ".join(sorted(granted))
+    consent.declined_scope = " ".join(sorted(declined))
+    consent.purposes = [p for p in client.purposes if set(PURPOSES[p].scopes) & granted]
+    consent.unlimited = unlimited
+    consent.expires_at = None if unlimited else now + timedelta(seconds=client.grant_ttl)
+    consent.updated_at = now
+    db.session.flush()
+    audit.record(
+        "consent.granted",
+        member_id=member_id,
+        client_id=client.client_id,
+        consent_id=consent.id,
+        scopes=sorted(granted),
+        declined=sorted(declined),
+        purposes=consent.purposes,
+        unlimited=unlimited,
+    )
+    db.session.commit()
+    return consent
+
+
+def record_denial(member_id: str, client: Client, requested) -> None:
+    """The member pressed "Deny": any earlier consent stays as it was. Commits."""
+    audit.record(
+        "consent.denied",
+        member_id=member_id,
+        client_id=client.client_id,
+        scopes=sorted(set(requested)),
+    )
+    db.session.commit()
+
+
+def touch(consent: Consent) -> None:
+    """Remember when the consent was last used (shown under Connected apps)."""
+    consent.last_used_at = utcnow()
+
+
+def withdraw_consent(consent: Consent, reason: str = "member") -> int:
+    """Withdraw a consent: every token of the member at this client is revoked at once.
+
+    The row stays as evidence. Returns the number of tokens revoked. Commits.
+    Telling the partner (back-channel logout, Security Event Token) is up to the caller.
+    """
+    if consent.withdrawn_at is not None:
+        return 0
+    consent.withdrawn_at = utcnow()
+    revoked = tokens.revoke_for_member_at_client(consent.member_id, [consent.client_id])
+    audit.record(
+        "consent.withdrawn",
+        member_id=consent.member_id,
+        client_id=consent.client.client_id,
+        consent_id=consent.id,
+        reason=reason,
+        tokens_revoked=revoked,
+    )
+    db.session.commit()
+    return revoked
+
+
+# -- the consent step ------------------------------------------------------------
+
+
+def start_step(member_id: str, sid: str, client: Client, parameters: dict) -> ConsentStep:
+    """Keep an authorization request until the member answers the screen. Commits."""
+    now = utcnow()
+    db.session.execute(
+        delete(ConsentStep).where(ConsentStep.member_id == member_id, ConsentStep.expires_at < now)
+    )
+    step = ConsentStep(
+        client_id=client.id,
+        member_id=member_id,
+        sid=sid,
+        parameters=dict(parameters),
+        created_at=now,
+        expires_at=now + timedelta(seconds=CONSENT_STEP_SECONDS),
+    )
+    db.session.add(step)
+    db.session.commit()
+    return step
+
+
+def open_step(step_id: str, member_id: str, sid: str) -> ConsentStep | None:
+    """The step, when it belongs to this member's session and is still open."""
+    if not step_id or len(step_id) > 32:
+        return None
+    step = db.session.get(ConsentStep, step_id)
+    if step is None or step.member_id != member_id or step.sid != sid:
+        return None
+    if step.used_at is not None or step.expires_at <= utcnow():
+        return None
+    return step
+
+
+def claim_step(step: ConsentStep) -> bool:
+    """Mark the step answered, in one statement; False when it was answered already."""
+    now = utcnow()
+    result = db.session.execute(
+        update(ConsentStep)
+        .where(
+            ConsentStep.id == step.id,
+            ConsentStep.used_at.is_(None),
+            ConsentStep.expires_at > now,
+        )
+        .values(used_at=now)
+        .execution_options(synchronize_session="fetch")
+    )
+    return result.rowcount == 1
