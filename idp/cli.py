@@ -10,7 +10,7 @@ import json
 
 import click
 from flask import Flask
-from flask.cli import FlaskGroup
+from flask.cli import AppGroup, FlaskGroup
 
 
 def emit(as_json: bool, payload: dict, text: str) -> None:
@@ -23,6 +23,27 @@ def emit(as_json: bool, payload: dict, text: str) -> None:
 
 def register_commands(app: Flask) -> None:
     """Commands are attached to the app so ``flask --app idp`` sees them too."""
+    app.cli.add_command(notifications_group)
+
+
+notifications_group = AppGroup(
+    "notifications", help="Messages to partners' back-channel endpoints."
+)
+
+
+@notifications_group.command("send")
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as one JSON object.")
+def send_notifications(as_json: bool) -> None:
+    """Make one delivery attempt at every partner notification that is due."""
+    from idp.services.notifications import deliver_due
+
+    counts = deliver_due()
+    emit(
+        as_json,
+        counts,
+        "delivered {delivered}, failed {failed}, abandoned {abandoned}, "
+        "still pending {pending}".format(**counts),
+    )
 
 
 def _create_app(*_args, **_kwargs) -> Flask:
