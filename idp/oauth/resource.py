@@ -127,6 +127,11 @@ def authenticate(
     token = tokens.find_active_access_token(value)
     if token is None:
         raise BearerError(401, "invalid_token", "The access token is invalid, expired or revoked.")
+    # Keep the consent for the request: the identity map holds rows only weakly, and
+    # the scope check, the view and the last-use record all read it.
+    g.access_consent = (
+        db.session.get(Consent, token.consent_id) if token.consent_id is not None else None
+    )
     if member and token.member_id is None:
         raise BearerError(401, "invalid_token", "The access token was not issued for a member.")
     if scope is not None and scope not in granted_scopes(token):
