@@ -125,8 +125,9 @@ def _register_blueprints(app: Flask) -> None:
     from idp.api import blueprint as api
     from idp.login import blueprint as login
     from idp.oauth.endpoints import blueprint as oauth
+    from idp.oauth.oidc_endpoints import blueprint as oidc
 
-    for bp in (login, account, consent, oauth, api, developers):
+    for bp in (login, account, consent, oauth, oidc, api, developers):
         app.register_blueprint(bp)
 
 

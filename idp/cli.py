@@ -269,6 +269,24 @@ def rotate_keys_command(as_json: bool) -> None:
     )
 
 
+notifications_group = AppGroup("notifications", help="Messages to partners' back-channel endpoints.")
+
+
+@notifications_group.command("send", cls=JSONCommand)
+@json_option
+def send_notifications(as_json: bool) -> None:
+    """Make one delivery attempt at every partner notification that is due."""
+    from idp.services.notifications import deliver_due
+
+    counts = deliver_due()
+    emit(
+        as_json,
+        counts,
+        "delivered {delivered}, failed {failed}, abandoned {abandoned}, "
+        "still pending {pending}".format(**counts),
+    )
+
+
 @click.command("demo")
 @click.option("--no-serve", is_flag=True, help="Migrate and seed, print, then stop.")
 @with_appcontext
@@ -281,7 +299,15 @@ def demo_command(no_serve: bool) -> None:
 
 def register_commands(app: Flask) -> None:
     """Commands are attached to the app so ``flask --app idp`` sees them too."""
-    for command in (members, partners, clients, keys, demo_command, mail_commands):
+    for command in (
+        members,
+        partners,
+        clients,
+        keys,
+        demo_command,
+        mail_commands,
+        notifications_group,
+    ):
         app.cli.add_command(command)
 
 

@@ -106,6 +106,8 @@ def _fresh_g():
 @pytest.fixture(scope="session")
 def app(database_url, redis_url, tmp_path_factory):
     app = make_test_app(database_url, tmp_path_factory.mktemp("instance"), redis_url)
+    # Background threads would share the test's one connection: tests deliver explicitly.
+    app.config["NOTIFICATIONS_IN_BACKGROUND"] = False
     with app.app_context():
         upgrade()
     yield app
@@ -140,6 +142,37 @@ def _transaction(request):
             db.session = original
             outer.rollback()
             connection.close()
+
+
+@pytest.fixture(scope="module")
+def committed_app(backend, redis_url, tmp_path_factory):
+    """An app on a database of its own whose commits are real (nothing rolled back).
+
+    For tests where other threads (background delivery, a live server) must see
+    what the test wrote. Each test module gets a fresh database.
+    """
+    tmp = tmp_path_factory.mktemp("committed")
+    schema = None
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp / 'committed.sqlite3'}"
+    else:
+        base = os.environ["IDP_TEST_DATABASE_URL"]
+        schema = f"committed_{uuid.uuid4().hex[:12]}"
+        admin = create_engine(base, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+        url = postgres_schema_url(base, schema)
+    app = make_test_app(url, tmp / "instance", redis_url)
+    with app.app_context():
+        upgrade()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    if schema is not None:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
 
 
 @pytest.fixture

@@ -44,3 +44,53 @@ def make_client(partner=None, **fields):
     )
     values.update(fields)
     return register_client(ClientRequest(**values))
+
+
+def make_consent(member, client, scope: str | None = None, **fields):
+    """A member's standing consent for a client (by default to every scope it registered)."""
+    from idp.extensions import db
+    from idp.models import Consent
+
+    consent = Consent(
+        member_id=member.id,
+        client_id=client.id,
+        scope=scope if scope is not None else client.scope,
+        purposes=list(client.purposes),
+        **fields,
+    )
+    db.session.add(consent)
+    db.session.commit()
+    return consent
+
+
+def issue_token(member, client, scope: str | None = None, *, consent=None, **fields):
+    """An access token for ``member`` at ``client``, committed. Returns ``IssuedTokens``."""
+    from idp.extensions import db
+    from idp.services import tokens
+
+    if consent is None and member is not None:
+        consent = make_consent(member, client, scope)
+    issued = tokens.issue(
+        client,
+        scope=scope if scope is not None else client.scope,
+        member_id=member.id if member is not None else None,
+        consent=consent,
+        **fields,
+    )
+    db.session.commit()
+    return issued
+
+
+def log_in(client, member, amr=("pwd", "otp")) -> str:
+    """Log ``member`` in on a test client as the login pages do; returns the session id (sid)."""
+    from flask import g, session
+
+    from idp.services import sso
+
+    with client.application.test_request_context():
+        started = sso.start_session(member, list(amr))
+        sid, token = started.id, session[sso.TOKEN_KEY]
+        g.pop("sso_session", None)
+    with client.session_transaction() as cookie:
+        cookie[sso.TOKEN_KEY] = token
+    return sid

@@ -1,3 +1,5 @@
 from flask import Blueprint
 
 blueprint = Blueprint("api", __name__)
+
+from idp.api import miles  # noqa: E402,F401  (registers the routes)

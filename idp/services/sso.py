@@ -22,7 +22,7 @@ from sqlalchemy import select, update
 from idp.extensions import db
 from idp.models import Member, SSOSession
 from idp.models.types import utcnow
-from idp.services import audit
+from idp.services import audit, backchannel_logout
 
 TOKEN_KEY = "sso"
 PENDING_KEY = "login"
@@ -111,6 +111,7 @@ def end_session(reason: str = "logout") -> SSOSession | None:
         return None
     sso.ended_at = utcnow()
     audit.record("session.ended", member_id=sso.member_id, sid=sso.id, reason=reason)
+    backchannel_logout.queue_logout(sso.member_id, [sso.id])
     db.session.commit()
     return sso
 
@@ -124,8 +125,10 @@ def end_member_sessions(member_id: str, reason: str, except_sid: str | None = No
     )
     if except_sid:
         statement = statement.where(SSOSession.id != except_sid)
-    ended = db.session.execute(statement).rowcount
+    ended_sids = list(db.session.scalars(statement.returning(SSOSession.id)))
+    ended = len(ended_sids)
     audit.record("session.ended_all", member_id=member_id, reason=reason, count=ended)
+    backchannel_logout.queue_logout(member_id, ended_sids)
     db.session.commit()
     return ended
 

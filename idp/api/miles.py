@@ -1,0 +1,34 @@
+"""``GET /api/v1/me/miles``: the member's miles balance for partners where miles are redeemed.
+
+SPEC.md §10, INTERFACE.md: scope ``miles``; ``{"card_number", "miles_balance"}``
+with an integer balance. The card number is a data category of its own (scope
+``card_number``): without that scope it is null, so a partner never learns more
+than the member allowed.
+"""
+
+from __future__ import annotations
+
+from flask import current_app, jsonify
+
+from idp.api import blueprint
+from idp.extensions import limiter
+from idp.oauth.resource import current_token, current_token_member, granted_scopes, require_bearer
+
+
+def _api_rate_limit() -> str:
+    return current_app.config["IDP"].api_rate_limit
+
+
+@blueprint.get("/api/v1/me/miles")
+@limiter.limit(_api_rate_limit)
+@require_bearer("miles", no_credentials_error="invalid_token")
+def my_miles():
+    member = current_token_member()
+    granted = granted_scopes(current_token())
+    response = jsonify(
+        card_number=member.card_number if "card_number" in granted else None,
+        miles_balance=int(member.miles_balance),
+    )
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+    return response

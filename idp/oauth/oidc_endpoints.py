@@ -1,0 +1,129 @@
+"""OpenID Connect endpoints partners call with a token or send members to.
+
+``/oauth/userinfo`` (OIDC Core §5.3) answers a bearer token with the claims of
+its granted scopes; ``/oauth/logout`` (RP-Initiated Logout 1.0) ends the
+member's session at a partner's request, asking the member first unless the
+partner proves, with an ID token of this very session, who is logging out.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request
+from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+from wtforms import HiddenField
+
+from idp.extensions import csrf, db, limiter
+from idp.models import Member
+from idp.oauth import rp_logout
+from idp.oauth.claims import claims_for_scopes
+from idp.oauth.resource import current_token, current_token_member, granted_scopes, require_bearer
+from idp.services import sso
+from idp.services.subjects import subject_for
+
+blueprint = Blueprint("oidc", __name__)
+
+
+def _api_rate_limit() -> str:
+    return current_app.config["IDP"].api_rate_limit
+
+
+# -- UserInfo ----------------------------------------------------------------------
+
+
+@blueprint.route("/oauth/userinfo", methods=["GET", "POST"])
+@limiter.limit(_api_rate_limit)
+@require_bearer("openid", form_body=True)
+def userinfo():
+    """OIDC Core §5.3: exactly the claims of the scopes the member granted.
+
+    The ``claims`` request parameter (§5.5) cannot widen this: the member
+    consented per scope, and every claim of a granted scope is here already.
+    """
+    token = current_token()
+    member = current_token_member()
+    claims = claims_for_scopes(member, granted_scopes(token), subject_for(member, token.client))
+    response = jsonify(claims)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+    return response
+
+
+# -- RP-initiated logout -----------------------------------------------------------
+
+
+class LogoutForm(FlaskForm):
+    """The confirmation; it carries the partner's request, which is checked again."""
+
+    id_token_hint = HiddenField()
+    client_id = HiddenField()
+    post_logout_redirect_uri = HiddenField()
+    state = HiddenField()
+    ui_locales = HiddenField()
+
+
+@blueprint.route("/oauth/logout", methods=["GET", "POST"])
+@limiter.limit(_api_rate_limit)
+def end_session():
+    values = request.form if request.method == "POST" else request.args
+    try:
+        logout = rp_logout.parse(values)
+    except rp_logout.LogoutRequestError as exc:
+        return _error_page(exc.message)
+    session = sso.current_session()
+    if session is None:
+        return _logged_out(logout)
+    if request.method == "POST" and "confirm" in request.form:
+        if not LogoutForm().validate():
+            return _error_page(_("The form has expired. Please go back and try again."))
+        return _log_out(logout)
+    if rp_logout.hint_matches_session(logout, session):
+        return _log_out(logout)
+    return _confirm_page(logout, session)
+
+
+# Partners post here from their own pages (§2: GET and POST), without our CSRF
+# token; the member's confirmation is checked by LogoutForm instead.
+csrf.exempt(end_session)
+csrf.exempt(userinfo)
+
+
+def _log_out(logout: rp_logout.LogoutRequest):
+    sso.end_session(reason="rp_logout")
+    return _logged_out(logout)
+
+
+def _logged_out(logout: rp_logout.LogoutRequest):
+    target = rp_logout.redirect_target(logout)
+    if target is not None:
+        return redirect(target, code=303 if request.method == "POST" else 302)
+    return render_template("oidc/logged_out.html", partner=_partner_name(logout))
+
+
+def _confirm_page(logout: rp_logout.LogoutRequest, session):
+    member = db.session.get(Member, session.member_id)
+    form = LogoutForm(formdata=None, data=logout.parameters)
+    return render_template(
+        "oidc/logout_confirm.html",
+        form=form,
+        member=member,
+        partner=_partner_name(logout),
+        other_account=rp_logout.hint_names_another_member(logout, session),
+    )
+
+
+def _partner_name(logout: rp_logout.LogoutRequest) -> str | None:
+    client = logout.client
+    return client.partner.name if client is not None else None
+
+
+def _error_page(description: str):
+    return (
+        render_template(
+            "error.html",
+            status=400,
+            title=_("We cannot log you out from here"),
+            description=description,
+        ),
+        400,
+    )

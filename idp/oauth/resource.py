@@ -1,0 +1,186 @@
+"""Bearer token protection of resources (RFC 6750) for UserInfo and the partner APIs.
+
+Tokens come from the ``Authorization: Bearer`` header (§2.1) or, where an
+endpoint allows it (UserInfo POST), the form body (§2.2); never from the query
+string (§2.3), which ends up in logs and browser history: a token there is
+refused with ``invalid_request``. Every call checks the token against the store
+(``tokens.find_active_access_token``), so a revocation or a withdrawn consent
+takes effect at once in every process.
+
+Errors follow §3: ``invalid_request`` (400), ``invalid_token`` (401),
+``insufficient_scope`` (403, naming the scope), each with a
+``WWW-Authenticate: Bearer`` challenge and a JSON body ``{"error",
+"error_description"}``. A request with no token at all gets the bare challenge
+without an error code (§3.1), unless the endpoint names an error for that case.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+
+from flask import current_app, g, jsonify, request
+from flask.typing import ResponseReturnValue
+
+from idp.extensions import db
+from idp.models import Consent, Member, Token
+from idp.services import consent_usage, tokens
+
+#: RFC 6750 §2.1 ``b64token``.
+_B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
+_MAX_TOKEN_LENGTH = 4096
+
+
+@dataclass
+class BearerError(Exception):
+    """A request the resource refuses; ``response()`` renders it per RFC 6750 §3."""
+
+    status: int
+    error: str | None
+    description: str
+    scope: str | None = None
+
+    def response(self):
+        realm = current_app.config["IDP"].issuer
+        params = [f'realm="{realm}"']
+        if self.error:
+            params.append(f'error="{self.error}"')
+            params.append(f'error_description="{self.description}"')
+        if self.scope:
+            params.append(f'scope="{self.scope}"')
+        body = {"error": self.error or "unauthorized", "error_description": self.description}
+        if self.scope:
+            body["scope"] = self.scope
+        response = jsonify(body)
+        response.status_code = self.status
+        response.headers["WWW-Authenticate"] = "Bearer " + ", ".join(params)
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Pragma"] = "no-cache"
+        return response
+
+
+def _invalid_request(description: str) -> BearerError:
+    return BearerError(400, "invalid_request", description)
+
+
+def _from_header() -> str | None:
+    header = request.headers.get("Authorization")
+    if header is None:
+        return None
+    scheme, _, value = header.strip().partition(" ")
+    if scheme.lower() != "bearer":
+        return None  # another scheme: as if no bearer token was sent (§3.1)
+    value = value.strip()
+    if not value or " " in value:
+        raise _invalid_request("The Authorization header must be 'Bearer <access token>'.")
+    if len(value) > _MAX_TOKEN_LENGTH or not _B64TOKEN.fullmatch(value):
+        raise BearerError(401, "invalid_token", "The access token is malformed.")
+    return value
+
+
+def _from_form_body() -> str | None:
+    """§2.2: only in a single-part form-encoded POST body."""
+    if request.method != "POST" or request.mimetype != "application/x-www-form-urlencoded":
+        return None
+    values = request.form.getlist("access_token")
+    if not values:
+        return None
+    if len(values) > 1 or not values[0]:
+        raise _invalid_request("Send exactly one access_token.")
+    return values[0]
+
+
+def presented_token(form_body: bool = False) -> str | None:
+    """The access token of this request, or None; raises ``BearerError`` on misuse."""
+    if "access_token" in request.args:
+        raise _invalid_request(
+            "Access tokens are not accepted in the URL; use the Authorization header."
+        )
+    from_header = _from_header()
+    from_body = _from_form_body() if form_body else None
+    if from_header is not None and from_body is not None:
+        raise _invalid_request("Send the access token in one place only.")
+    return from_header if from_header is not None else from_body
+
+
+def granted_scopes(token: Token) -> set[str]:
+    """The token's scopes that the member's consent still covers."""
+    scopes = set(token.scope.split())
+    if token.consent_id is not None:
+        consent = db.session.get(Consent, token.consent_id)
+        scopes &= consent.scopes if consent is not None else set()
+    return scopes
+
+
+def authenticate(
+    scope: str | None = None,
+    *,
+    form_body: bool = False,
+    member: bool = True,
+    no_credentials_error: str | None = None,
+) -> Token:
+    """The active token of this request with ``scope``; raises ``BearerError``."""
+    value = presented_token(form_body)
+    if value is None:
+        raise BearerError(401, no_credentials_error, "This resource needs an access token.")
+    token = tokens.find_active_access_token(value)
+    if token is None:
+        raise BearerError(401, "invalid_token", "The access token is invalid, expired or revoked.")
+    # Keep the consent for the request: the identity map holds rows only weakly, and
+    # the scope check, the view and the last-use record all read it.
+    g.access_consent = (
+        db.session.get(Consent, token.consent_id) if token.consent_id is not None else None
+    )
+    if member and token.member_id is None:
+        raise BearerError(401, "invalid_token", "The access token was not issued for a member.")
+    if scope is not None and scope not in granted_scopes(token):
+        raise BearerError(
+            403, "insufficient_scope", f"The access token does not grant {scope}.", scope
+        )
+    consent_usage.record_use(token)
+    return token
+
+
+def require_bearer(
+    scope: str | None = None,
+    *,
+    form_body: bool = False,
+    member: bool = True,
+    no_credentials_error: str | None = None,
+):
+    """Protect a view with a bearer token; the view finds it with ``current_token()``.
+
+    ``scope``: the scope the token must grant. ``form_body``: also accept the
+    token from a form-encoded POST body (UserInfo). ``member``: refuse tokens
+    without a member (client_credentials). ``no_credentials_error``: the error
+    code to announce when no token was sent (None: the bare challenge of §3.1).
+    """
+
+    def decorator(view):
+        @functools.wraps(view)
+        def protected(*args, **kwargs) -> ResponseReturnValue:
+            try:
+                g.access_token = authenticate(
+                    scope,
+                    form_body=form_body,
+                    member=member,
+                    no_credentials_error=no_credentials_error,
+                )
+            except BearerError as exc:
+                return exc.response()
+            return view(*args, **kwargs)
+
+        return protected
+
+    return decorator
+
+
+def current_token() -> Token:
+    return g.access_token
+
+
+def current_token_member() -> Member:
+    member = db.session.get(Member, current_token().member_id)
+    assert member is not None  # tokens are deleted with their member (ON DELETE CASCADE)
+    return member
