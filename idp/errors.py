@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -17,11 +17,22 @@ log = logging.getLogger(__name__)
 
 
 #: Protocol endpoints a member's browser visits: errors there are pages.
-BROWSER_ENDPOINTS = ("oauth.authorize",)
+BROWSER_ENDPOINTS = ("oauth.authorize", "oidc.end_session")
+
+
+def _endpoint() -> str | None:
+    """The matched endpoint, also when routing failed on the method (405)."""
+    if request.endpoint:
+        return request.endpoint
+    try:
+        endpoint, _ = current_app.url_map.bind_to_environ(request.environ).match(method="GET")
+    except HTTPException:
+        return None
+    return endpoint
 
 
 def wants_json() -> bool:
-    if request.endpoint in BROWSER_ENDPOINTS:
+    if _endpoint() in BROWSER_ENDPOINTS:
         return False
     if request.blueprint in ("api", "oauth") or request.path.startswith(("/api/", "/oauth/")):
         return True

@@ -30,7 +30,9 @@ def apply_security_headers(response: Response) -> Response:
     )
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Referrer-Policy", "no-referrer")
+    # same-origin: partners never see our URLs, while our own forms keep the
+    # Referer that CSRF protection checks under https (WTF_CSRF_SSL_STRICT).
+    headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
     if current_app.config["IDP"].issuer_is_https:
