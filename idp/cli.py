@@ -178,6 +178,9 @@ def create_partner_command(as_json: bool, name: str, category: str) -> None:
 @click.option("--token-endpoint-auth-method", default=None)
 @click.option("--post-logout-redirect-uri", "post_logout_redirect_uris", multiple=True)
 @click.option("--backchannel-logout-uri", default=None)
+@click.option(
+    "--security-event-uri", default=None, help="Where Security Event Tokens are pushed (RFC 8935)."
+)
 @click.option("--first-party", is_flag=True, help="A Miles & More site: public subject ids.")
 @json_option
 def create_client_command(as_json: bool, **options) -> None:
@@ -195,6 +198,7 @@ def create_client_command(as_json: bool, **options) -> None:
         token_endpoint_auth_method=options["token_endpoint_auth_method"],
         post_logout_redirect_uris=list(options["post_logout_redirect_uris"]),
         backchannel_logout_uri=options["backchannel_logout_uri"],
+        security_event_uri=options["security_event_uri"],
         first_party=options["first_party"],
     )
     if options["access_token_ttl"] is not None:
@@ -269,7 +273,9 @@ def rotate_keys_command(as_json: bool) -> None:
     )
 
 
-notifications_group = AppGroup("notifications", help="Messages to partners' back-channel endpoints.")
+notifications_group = AppGroup(
+    "notifications", help="Messages to partners' back-channel endpoints."
+)
 
 
 @notifications_group.command("send", cls=JSONCommand)

@@ -36,6 +36,8 @@ class Consent(db.Model):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The consent text version of each purpose the member agreed to (purpose -> version).
+    text_versions: Mapped[dict] = mapped_column(JSON, default=dict)
 
     client: Mapped[Client] = relationship()
 
@@ -46,6 +48,42 @@ class Consent(db.Model):
     @property
     def declined_scopes(self) -> set[str]:
         return set((self.declined_scope or "").split())
+
+
+class ConsentRecord(db.Model):
+    """Evidence of one consent event (given, changed, withdrawn), never updated.
+
+    Keeps what the member saw and chose: the scopes, purposes and period, the
+    identifier and SHA-256 hash of the exact text shown, and its language.
+    """
+
+    __tablename__ = "consent_records"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    consent_id: Mapped[str] = mapped_column(
+        ForeignKey("consents.id", ondelete="CASCADE"), index=True
+    )
+    member_id: Mapped[str] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"))
+    #: ``given``, ``changed`` or ``withdrawn``.
+    action: Mapped[str] = mapped_column(String(16))
+    scope: Mapped[str] = mapped_column(Text)
+    declined_scope: Mapped[str] = mapped_column(Text, default="")
+    purposes: Mapped[list] = mapped_column(JSON, default=list)
+    unlimited: Mapped[bool] = mapped_column(Boolean, default=False)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    text_version: Mapped[str | None] = mapped_column(String(200))
+    text_sha256: Mapped[str | None] = mapped_column(String(64))
+    language: Mapped[str | None] = mapped_column(String(16))
+    #: Who acted for a withdrawal: ``member``, ``admin`` or ``account_deletion``.
+    actor: Mapped[str] = mapped_column(String(24), default="member")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    client: Mapped[Client] = relationship()
+
+    @property
+    def scopes(self) -> set[str]:
+        return set(self.scope.split())
 
 
 class ConsentStep(db.Model):
