@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from html import unescape
 from datetime import timedelta
+from html import unescape
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
