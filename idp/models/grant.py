@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from idp.extensions import db
@@ -55,6 +55,8 @@ class ConsentRecord(db.Model):
 
     Keeps what the member saw and chose: the scopes, purposes and period, the
     identifier and SHA-256 hash of the exact text shown, and its language.
+    The ORM refuses updates and deletes, the database refuses updates (see
+    the initial migration); rows go only with the member's erased account.
     """
 
     __tablename__ = "consent_records"
@@ -84,6 +86,14 @@ class ConsentRecord(db.Model):
     @property
     def scopes(self) -> set[str]:
         return set(self.scope.split())
+
+
+@event.listens_for(ConsentRecord, "before_update")
+@event.listens_for(ConsentRecord, "before_delete")
+def _refuse_change(mapper, connection, target):
+    from idp.models.audit import AppendOnlyError
+
+    raise AppendOnlyError("consent records are append-only")
 
 
 class ConsentStep(db.Model):

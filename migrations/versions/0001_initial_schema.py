@@ -528,6 +528,7 @@ def upgrade():
 
 
 def _create_append_only_triggers():
+    _create_consent_records_trigger()
     if op.get_bind().dialect.name == "postgresql":
         op.execute(
             """
@@ -550,7 +551,35 @@ def _create_append_only_triggers():
             )
 
 
+def _create_consent_records_trigger():
+    """Consent evidence is never changed (it goes only with an erased member)."""
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(
+            """
+            CREATE FUNCTION consent_records_append_only() RETURNS trigger AS $$
+            BEGIN
+                RAISE EXCEPTION 'consent records are append-only';
+            END;
+            $$ LANGUAGE plpgsql
+            """
+        )
+        op.execute(
+            "CREATE TRIGGER consent_records_append_only BEFORE UPDATE ON consent_records "
+            "FOR EACH ROW EXECUTE FUNCTION consent_records_append_only()"
+        )
+    else:
+        op.execute(
+            "CREATE TRIGGER consent_records_no_update BEFORE UPDATE ON consent_records "
+            "BEGIN SELECT RAISE(ABORT, 'consent records are append-only'); END"
+        )
+
+
 def _drop_append_only_triggers():
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER IF EXISTS consent_records_append_only ON consent_records")
+        op.execute("DROP FUNCTION IF EXISTS consent_records_append_only()")
+    else:
+        op.execute("DROP TRIGGER IF EXISTS consent_records_no_update")
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TRIGGER IF EXISTS audit_events_append_only ON audit_events")
         op.execute("DROP FUNCTION IF EXISTS audit_events_append_only()")

@@ -16,6 +16,7 @@ from datetime import timedelta
 from html import unescape
 from urllib.parse import urlsplit
 
+import pytest
 from sqlalchemy import select
 
 from idp import catalog
@@ -230,3 +231,28 @@ def test_consent_screen_groups_data_by_purpose_with_legal_basis(oauth, member_id
     with oauth.app.app_context():
         until = (utcnow() + timedelta(days=90)).year
     assert re.search(rf"Access lasts until \w+ \d+, {until}\.", html)
+
+
+def test_consent_evidence_cannot_be_changed(oauth, rp, member_id):
+    from sqlalchemy import text, update
+
+    from idp.models import AppendOnlyError
+
+    oauth.login(member_id)
+    oauth.tokens(rp, scope="openid email")
+    with oauth.app.app_context():
+        record = db.session.scalars(select(ConsentRecord)).one()
+        record.scope = "openid email phone"
+        with pytest.raises(AppendOnlyError):
+            db.session.flush()
+        db.session.rollback()
+        with pytest.raises(Exception, match="append-only"):
+            with db.session.begin_nested():
+                db.session.execute(
+                    update(ConsentRecord)
+                    .values(scope="openid")
+                    .execution_options(synchronize_session=False)
+                )
+        db.session.rollback()
+        stored = db.session.execute(text("SELECT scope FROM consent_records")).scalar_one()
+    assert stored == "email openid"
