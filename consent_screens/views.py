@@ -8,15 +8,17 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import redirect, render_template, request
+from flask import Response, abort, redirect, render_template, request
 from flask_babel import gettext as _
 
-from consent_screens import blueprint
+from consent_screens import blueprint, screen
 from consent_screens.forms import ConsentForm
-from consent_screens.texts import CATEGORY_TEXTS, LEGAL_BASIS_TEXTS, PURPOSE_TEXTS, SCOPE_TEXTS
-from idp.catalog import PURPOSES
+from consent_screens.texts import SCOPE_TEXTS
+from idp.extensions import db
+from idp.models import Partner
 from idp.oauth.authorize import flow
 from idp.oauth.authorize.request import AuthorizationRequest
+from idp.services import branding
 from idp.services import consent as consents
 from idp.services.sso import current_session
 
@@ -34,6 +36,7 @@ def consent_step(step_id: str):
         return asked
 
     plan = consents.consent_request(sso.member_id, asked.client, asked.scopes)
+    shown = screen.build(plan)
     form = ConsentForm()
     form.offer(plan.optional, SCOPE_TEXTS)
     if form.validate_on_submit():
@@ -45,23 +48,35 @@ def consent_step(step_id: str):
             allow=form.decision.data == "allow",
             allowed_optional=form.scopes.data or [],
             unlimited=bool(form.unlimited.data) and plan.offline,
+            evidence=shown.evidence(),
         )
     status = 400 if form.is_submitted() else 200
     client = asked.client
+    partner = client.partner
     return render_template(
         "consent/consent.html",
         form=form,
         plan=plan,
+        screen=shown,
         client=client,
-        partner=client.partner,
-        category=CATEGORY_TEXTS.get(client.partner.category, ""),
-        purposes=[
-            (PURPOSE_TEXTS[name], LEGAL_BASIS_TEXTS[PURPOSES[name].legal_basis])
-            for name in client.purposes
-            if name in PURPOSES
-        ],
-        scope_texts=SCOPE_TEXTS,
+        partner=partner,
+        logo_uri=partner.logo_uri or _https_only(client.logo_uri),
     ), status
+
+
+@blueprint.route("/consent/partners/<partner_id>.css")
+def partner_stylesheet(partner_id: str):
+    """The partner's brand colour as a stylesheet (the CSP forbids inline style)."""
+    partner = db.session.get(Partner, partner_id) if len(partner_id) <= 32 else None
+    if partner is None or not partner.brand_colour:
+        abort(404)
+    response = Response(branding.stylesheet(partner), mimetype="text/css")
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+def _https_only(uri: str | None) -> str | None:
+    return uri if uri and uri.startswith("https://") else None
 
 
 def _step_gone():

@@ -57,6 +57,17 @@ PURPOSES: dict[str, Purpose] = {
 }
 
 
+#: The version of each purpose's consent text (its description, legal basis and
+#: scope words on the consent screen). Change a version whenever the meaning of
+#: that text changes: every member who agreed to an older version is asked again
+#: at the next login.
+CONSENT_TEXT_VERSIONS: dict[str, str] = {
+    "miles": "miles-2026-11-01",
+    "registration": "registration-2026-11-01",
+    "autofill": "autofill-2026-11-01",
+}
+
+
 def scopes_of_purposes(purposes) -> set[str]:
     """Every scope a client with these purposes may ask for."""
     allowed = set(BASE_SCOPES)

@@ -163,6 +163,42 @@ def create_partner_command(as_json: bool, name: str, category: str) -> None:
     emit(as_json, {"partner_id": partner.id}, f"Created partner {partner.id}.")
 
 
+@partners.command("customise", cls=JSONCommand)
+@click.argument("partner_id")
+@click.option("--logo-uri", default=None, help="An https image shown on the consent screen.")
+@click.option("--brand-colour", default=None, help="#rrggbb, readable under white text.")
+@click.option(
+    "--extra-text",
+    "extra_texts",
+    multiple=True,
+    help="LANG=TEXT, plain text per language (en, de, nl, pl); repeatable.",
+)
+@json_option
+def customise_partner_command(as_json: bool, partner_id: str, **options) -> None:
+    """Set a partner's consent screen logo, brand colour and extra texts (replaces them)."""
+    from idp.extensions import db
+    from idp.models import Partner
+    from idp.services import branding
+    from idp.services.errors import InvalidInput, NotFound
+
+    partner = db.session.get(Partner, partner_id) if len(partner_id) <= 32 else None
+    if partner is None:
+        raise NotFound("No partner with this id.", "partner_id")
+    texts = {}
+    for item in options["extra_texts"]:
+        language, sep, text = item.partition("=")
+        if not sep:
+            raise InvalidInput("Give each extra text as LANG=TEXT.", "extra_texts")
+        texts[language.strip()] = text
+    branding.customise(
+        partner,
+        logo_uri=options["logo_uri"],
+        brand_colour=options["brand_colour"],
+        extra_texts=texts,
+    )
+    emit(as_json, {"partner_id": partner.id}, f"Customised partner {partner.id}.")
+
+
 @clients.command("create", cls=JSONCommand)
 @click.option("--partner-id", required=True)
 @click.option("--name", required=True)
@@ -178,6 +214,9 @@ def create_partner_command(as_json: bool, name: str, category: str) -> None:
 @click.option("--token-endpoint-auth-method", default=None)
 @click.option("--post-logout-redirect-uri", "post_logout_redirect_uris", multiple=True)
 @click.option("--backchannel-logout-uri", default=None)
+@click.option(
+    "--security-event-uri", default=None, help="Where Security Event Tokens are pushed (RFC 8935)."
+)
 @click.option("--first-party", is_flag=True, help="A Miles & More site: public subject ids.")
 @json_option
 def create_client_command(as_json: bool, **options) -> None:
@@ -195,6 +234,7 @@ def create_client_command(as_json: bool, **options) -> None:
         token_endpoint_auth_method=options["token_endpoint_auth_method"],
         post_logout_redirect_uris=list(options["post_logout_redirect_uris"]),
         backchannel_logout_uri=options["backchannel_logout_uri"],
+        security_event_uri=options["security_event_uri"],
         first_party=options["first_party"],
     )
     if options["access_token_ttl"] is not None:
@@ -269,7 +309,9 @@ def rotate_keys_command(as_json: bool) -> None:
     )
 
 
-notifications_group = AppGroup("notifications", help="Messages to partners' back-channel endpoints.")
+notifications_group = AppGroup(
+    "notifications", help="Messages to partners' back-channel endpoints."
+)
 
 
 @notifications_group.command("send", cls=JSONCommand)

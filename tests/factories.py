@@ -48,9 +48,11 @@ def make_client(partner=None, **fields):
 
 def make_consent(member, client, scope: str | None = None, **fields):
     """A member's standing consent for a client (by default to every scope it registered)."""
+    from idp.catalog import CONSENT_TEXT_VERSIONS
     from idp.extensions import db
     from idp.models import Consent
 
+    fields.setdefault("text_versions", {p: CONSENT_TEXT_VERSIONS.get(p) for p in client.purposes})
     consent = Consent(
         member_id=member.id,
         client_id=client.id,

@@ -293,6 +293,8 @@ def test_clients_create_confidential(runner, app_ctx):
             "https://shop.example/bye",
             "--backchannel-logout-uri",
             "https://shop.example/bcl",
+            "--security-event-uri",
+            "https://shop.example/events",
             "--json",
         )
     )
@@ -304,6 +306,7 @@ def test_clients_create_confidential(runner, app_ctx):
     assert client.redirect_uris == ["https://shop.example/cb", "https://shop.example/other"]
     assert client.post_logout_redirect_uris == ["https://shop.example/", "https://shop.example/bye"]
     assert client.backchannel_logout_uri == "https://shop.example/bcl"
+    assert client.security_event_uri == "https://shop.example/events"
     assert client.scopes == ["openid", "card_number", "miles", "status", "offline_access"]
     assert client.purposes == ["miles"]
     assert client.access_token_ttl == 1
@@ -383,6 +386,10 @@ def test_clients_create_with_post_authentication(runner, app_ctx):
         (
             ["--scope", "openid", "--backchannel-logout-uri", "http://shop.example/bcl"],
             "backchannel_logout_uri",
+        ),
+        (
+            ["--scope", "openid", "--security-event-uri", "http://shop.example/events"],
+            "security_event_uri",
         ),
     ],
 )

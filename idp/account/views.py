@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
-from flask import g, redirect, render_template, url_for
+from flask import abort, flash, g, redirect, render_template, url_for
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from consent_screens.texts import PURPOSE_TEXTS, SCOPE_TEXTS
 from idp.account import blueprint
+from idp.extensions import db
 from idp.login.forms import ConfirmForm
 from idp.login.guards import login_required, recent_login_required
-from idp.services import authentication, second_factor, sso
+from idp.models import Partner
+from idp.services import authentication, second_factor, sso, withdrawal
+from idp.services import connected_apps as connected_apps_service
 
 STATUS_TIER_NAMES = {
     "base": _l("Base"),
     "frequent_traveller": _l("Frequent Traveller"),
     "senator": _l("Senator"),
     "hon_circle": _l("HON Circle"),
+}
+
+HISTORY_ACTIONS = {
+    "given": _l("Consent given"),
+    "changed": _l("Consent changed"),
+    "withdrawn": _l("Consent withdrawn"),
 }
 
 
@@ -79,3 +89,42 @@ def format_card_number(number: str) -> str:
     if len(number) != 15:
         return number
     return " ".join([number[:3], number[3:7], number[7:11], number[11:]])
+
+
+# -- Connected apps --------------------------------------------------------------
+
+
+@blueprint.route("/account/apps")
+@login_required
+def connected_apps():
+    member = sso.current_member()
+    return render_template(
+        "account/apps.html",
+        partners=connected_apps_service.connected_partners(member.id),
+        scope_texts=SCOPE_TEXTS,
+        purpose_texts=PURPOSE_TEXTS,
+        action_texts=HISTORY_ACTIONS,
+        form=ConfirmForm(),
+    )
+
+
+@blueprint.route("/account/apps/<partner_id>/revoke", methods=["POST"])
+@login_required
+def revoke_app(partner_id: str):
+    member = sso.current_member()
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        flash(_("Your request could not be read. Please try again."), "error")
+        return redirect(url_for(".connected_apps"), 303)
+    partner = db.session.get(Partner, partner_id) if len(partner_id) <= 32 else None
+    if partner is None:
+        abort(404)
+    withdrawal.withdraw_partner_access(member.id, partner.id, actor="member")
+    flash(
+        _(
+            "You have revoked access for %(partner)s. It can no longer use your data.",
+            partner=partner.name,
+        ),
+        "info",
+    )
+    return redirect(url_for(".connected_apps"), 303)

@@ -3,7 +3,7 @@
 from idp.models.audit import AppendOnlyError, AuditEvent
 from idp.models.client import Client, ClientAssertion, hash_secret
 from idp.models.credential import Credential, EmailCode, Lockout, RecoveryCode
-from idp.models.grant import AuthorizationCode, Consent, ConsentStep
+from idp.models.grant import AuthorizationCode, Consent, ConsentRecord, ConsentStep
 from idp.models.mail import OutgoingMail
 from idp.models.member import CardNumber, Member
 from idp.models.notification import PartnerNotification
@@ -20,6 +20,7 @@ __all__ = [
     "Client",
     "ClientAssertion",
     "Consent",
+    "ConsentRecord",
     "ConsentStep",
     "Credential",
     "EmailCode",

@@ -63,6 +63,8 @@ class Client(db.Model, ClientMixin):
     jwks_uri: Mapped[str | None] = mapped_column(Text)
     backchannel_logout_uri: Mapped[str | None] = mapped_column(Text)
     backchannel_logout_session_required: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: RFC 8935 push endpoint for Security Event Tokens (consent withdrawn).
+    security_event_uri: Mapped[str | None] = mapped_column(Text)
     logo_uri: Mapped[str | None] = mapped_column(Text)
     client_uri: Mapped[str | None] = mapped_column(Text)
     policy_uri: Mapped[str | None] = mapped_column(Text)

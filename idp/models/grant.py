@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from idp.extensions import db
@@ -36,6 +36,8 @@ class Consent(db.Model):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The consent text version of each purpose the member agreed to (purpose -> version).
+    text_versions: Mapped[dict] = mapped_column(JSON, default=dict)
 
     client: Mapped[Client] = relationship()
 
@@ -46,6 +48,52 @@ class Consent(db.Model):
     @property
     def declined_scopes(self) -> set[str]:
         return set((self.declined_scope or "").split())
+
+
+class ConsentRecord(db.Model):
+    """Evidence of one consent event (given, changed, withdrawn), never updated.
+
+    Keeps what the member saw and chose: the scopes, purposes and period, the
+    identifier and SHA-256 hash of the exact text shown, and its language.
+    The ORM refuses updates and deletes, the database refuses updates (see
+    the initial migration); rows go only with the member's erased account.
+    """
+
+    __tablename__ = "consent_records"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    consent_id: Mapped[str] = mapped_column(
+        ForeignKey("consents.id", ondelete="CASCADE"), index=True
+    )
+    member_id: Mapped[str] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"))
+    #: ``given``, ``changed`` or ``withdrawn``.
+    action: Mapped[str] = mapped_column(String(16))
+    scope: Mapped[str] = mapped_column(Text)
+    declined_scope: Mapped[str] = mapped_column(Text, default="")
+    purposes: Mapped[list] = mapped_column(JSON, default=list)
+    unlimited: Mapped[bool] = mapped_column(Boolean, default=False)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    text_version: Mapped[str | None] = mapped_column(String(200))
+    text_sha256: Mapped[str | None] = mapped_column(String(64))
+    language: Mapped[str | None] = mapped_column(String(16))
+    #: Who acted for a withdrawal: ``member``, ``admin`` or ``account_deletion``.
+    actor: Mapped[str] = mapped_column(String(24), default="member")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    client: Mapped[Client] = relationship()
+
+    @property
+    def scopes(self) -> set[str]:
+        return set(self.scope.split())
+
+
+@event.listens_for(ConsentRecord, "before_update")
+@event.listens_for(ConsentRecord, "before_delete")
+def _refuse_change(mapper, connection, target):
+    from idp.models.audit import AppendOnlyError
+
+    raise AppendOnlyError("consent records are append-only")
 
 
 class ConsentStep(db.Model):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from idp.extensions import db
@@ -25,6 +25,12 @@ class Partner(db.Model):
     name: Mapped[str] = mapped_column(String(200))
     category: Mapped[str] = mapped_column(String(24))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Consent screen customisation, validated by ``idp.services.branding``:
+    #: an https logo, a brand colour (``#rrggbb``) readable under white text,
+    #: and a short plain extra text per language ({"en": ..., "de": ...}).
+    logo_uri: Mapped[str | None] = mapped_column(Text)
+    brand_colour: Mapped[str | None] = mapped_column(String(7))
+    extra_texts: Mapped[dict] = mapped_column(JSON, default=dict)
 
     developers: Mapped[list[PartnerDeveloper]] = relationship(
         back_populates="partner", cascade="all, delete-orphan"

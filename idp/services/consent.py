@@ -7,7 +7,14 @@ the screen shows as the period of access, not as data.
 
 One ``Consent`` row per member and client holds the standing decision; a
 withdrawn row stays as evidence and the next decision starts a new one. Every
-decision, denial and withdrawal is also written to the audit log.
+decision (given or changed) and withdrawal also adds a ``ConsentRecord``: the
+append-only evidence of what was chosen, the identifier and SHA-256 hash of
+the exact text shown, and its language. Decisions, denials and withdrawals are
+written to the audit log too.
+
+The texts are versioned per purpose (``idp.catalog.CONSENT_TEXT_VERSIONS``): a
+consent given under an older version no longer stands, so the next login asks
+again.
 
 The consent step itself (the authorization request waiting on the screen) is
 kept in ``consent_steps`` and answered once.
@@ -15,16 +22,17 @@ kept in ``consent_steps`` and answered once.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
 
-from idp.catalog import PURPOSES, required_scopes
+from idp.catalog import CONSENT_TEXT_VERSIONS, PURPOSES, required_scopes
 from idp.extensions import db
-from idp.models import Client, Consent, ConsentStep
+from idp.models import Client, Consent, ConsentRecord, ConsentStep
 from idp.models.types import utcnow
-from idp.services import audit, tokens
+from idp.services import audit
 
 #: Scopes that carry no member data of their own.
 IDENTITY_SCOPE = "openid"
@@ -52,12 +60,43 @@ class ConsentRequest:
     limited_until: datetime
 
 
+@dataclass(frozen=True)
+class Evidence:
+    """The text a member saw when deciding: which version, its hash, in which language."""
+
+    text_version: str
+    text_sha256: str
+    language: str
+
+
+def text_version_of(purposes) -> str:
+    """The identifier of the consent text for these purposes, e.g. ``miles-2026-11-01``."""
+    return " ".join(CONSENT_TEXT_VERSIONS.get(p, f"{p}-unversioned") for p in purposes)
+
+
+def evidence_for(text: str, purposes, language: str) -> Evidence:
+    """Evidence of the exact ``text`` shown (the screen's words, one line each)."""
+    return Evidence(
+        text_version=text_version_of(purposes),
+        text_sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        language=language,
+    )
+
+
+def text_outdated(consent: Consent) -> bool:
+    """The member agreed to an older text of one of the consent's purposes."""
+    agreed = consent.text_versions or {}
+    return any(agreed.get(p) != CONSENT_TEXT_VERSIONS.get(p) for p in consent.purposes)
+
+
 def current_consent(member_id: str, client: Client) -> Consent | None:
-    """The standing consent: not withdrawn and, when limited, not expired."""
+    """The standing consent: not withdrawn, not expired when limited, and on current texts."""
     consent = _latest(member_id, client)
     if consent is None:
         return None
     if consent.expires_at is not None and consent.expires_at <= utcnow():
+        return None
+    if text_outdated(consent):
         return None
     return consent
 
@@ -111,6 +150,7 @@ def record_decision(
     requested,
     allowed_optional,
     unlimited: bool = False,
+    evidence: Evidence | None = None,
 ) -> Consent:
     """Store the member's "Allow": required scopes, the optional ones left ticked, the period.
 
@@ -147,7 +187,9 @@ def record_decision(
     consent.unlimited = unlimited
     consent.expires_at = None if unlimited else now + timedelta(seconds=client.grant_ttl)
     consent.updated_at = now
+    consent.text_versions = {p: CONSENT_TEXT_VERSIONS.get(p) for p in consent.purposes}
     db.session.flush()
+    add_record(consent, "changed" if standing is not None else "given", evidence=evidence)
     audit.record(
         "consent.granted",
         member_id=member_id,
@@ -178,26 +220,52 @@ def touch(consent: Consent) -> None:
     consent.last_used_at = utcnow()
 
 
-def withdraw_consent(consent: Consent, reason: str = "member") -> int:
-    """Withdraw a consent: every token of the member at this client is revoked at once.
-
-    The row stays as evidence. Returns the number of tokens revoked. Commits.
-    Telling the partner (back-channel logout, Security Event Token) is up to the caller.
-    """
-    if consent.withdrawn_at is not None:
-        return 0
-    consent.withdrawn_at = utcnow()
-    revoked = tokens.revoke_for_member_at_client(consent.member_id, [consent.client_id])
-    audit.record(
-        "consent.withdrawn",
-        member_id=consent.member_id,
-        client_id=consent.client.client_id,
+def add_record(
+    consent: Consent, action: str, evidence: Evidence | None = None, actor: str = "member"
+) -> ConsentRecord:
+    """Append one piece of evidence for ``consent`` to the caller's transaction."""
+    record = ConsentRecord(
         consent_id=consent.id,
-        reason=reason,
-        tokens_revoked=revoked,
+        member_id=consent.member_id,
+        client_id=consent.client_id,
+        action=action,
+        scope=consent.scope,
+        declined_scope=consent.declined_scope or "",
+        purposes=list(consent.purposes or []),
+        unlimited=bool(consent.unlimited),
+        expires_at=consent.expires_at,
+        text_version=evidence.text_version if evidence else None,
+        text_sha256=evidence.text_sha256 if evidence else None,
+        language=evidence.language if evidence else None,
+        actor=actor,
+        created_at=utcnow(),
     )
-    db.session.commit()
-    return revoked
+    db.session.add(record)
+    return record
+
+
+def history(member_id: str) -> list[ConsentRecord]:
+    """The member's consent evidence, newest first."""
+    return list(
+        db.session.scalars(
+            select(ConsentRecord)
+            .where(ConsentRecord.member_id == member_id)
+            .order_by(ConsentRecord.created_at.desc(), ConsentRecord.id.desc())
+        )
+    )
+
+
+def withdraw_consent(consent: Consent, reason: str = "member") -> int:
+    """Withdraw a consent and, with it, the member's access at the whole partner.
+
+    See ``idp.services.withdrawal.withdraw_partner_access``. Returns the number
+    of tokens revoked. Commits.
+    """
+    from idp.services.withdrawal import withdraw_partner_access
+
+    return withdraw_partner_access(
+        consent.member_id, consent.client.partner_id, actor=reason
+    ).tokens_revoked
 
 
 # -- the consent step ------------------------------------------------------------

@@ -73,6 +73,8 @@ class ClientRequest:
     token_endpoint_auth_method: str | None = None
     post_logout_redirect_uris: list[str] = field(default_factory=list)
     backchannel_logout_uri: str | None = None
+    #: RFC 8935 push endpoint for Security Event Tokens (consent withdrawn).
+    security_event_uri: str | None = None
     id_token_signed_response_alg: str = "RS256"
     first_party: bool = False
     grant_types: list[str] | None = None
@@ -169,6 +171,7 @@ def _validate(req: ClientRequest) -> tuple[list[str], str]:
             "Redirect URIs on several hosts need a sector_identifier_uri.", "sector_identifier_uri"
         )
     _check_https(req.backchannel_logout_uri, "backchannel_logout_uri")
+    _check_https(req.security_event_uri, "security_event_uri")
     for attr in (
         "jwks_uri",
         "sector_identifier_uri",
@@ -214,6 +217,7 @@ def register_client(req: ClientRequest) -> tuple[Client, str | None]:
         jwks_uri=req.jwks_uri,
         sector_identifier_uri=req.sector_identifier_uri,
         backchannel_logout_uri=req.backchannel_logout_uri,
+        security_event_uri=req.security_event_uri,
         logo_uri=req.logo_uri,
         client_uri=req.client_uri,
         policy_uri=req.policy_uri,

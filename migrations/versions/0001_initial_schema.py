@@ -103,6 +103,9 @@ def upgrade():
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("category", sa.String(length=24), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("logo_uri", sa.Text(), nullable=True),
+        sa.Column("brand_colour", sa.String(length=7), nullable=True),
+        sa.Column("extra_texts", sa.JSON(), nullable=False),
         sa.CheckConstraint(
             "category IN ('lhg_airline', 'co_issuer', 'partner_company')",
             name=op.f("ck_partners_category"),
@@ -165,6 +168,7 @@ def upgrade():
         sa.Column("jwks_uri", sa.Text(), nullable=True),
         sa.Column("backchannel_logout_uri", sa.Text(), nullable=True),
         sa.Column("backchannel_logout_session_required", sa.Boolean(), nullable=False),
+        sa.Column("security_event_uri", sa.Text(), nullable=True),
         sa.Column("logo_uri", sa.Text(), nullable=True),
         sa.Column("client_uri", sa.Text(), nullable=True),
         sa.Column("policy_uri", sa.Text(), nullable=True),
@@ -296,6 +300,7 @@ def upgrade():
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_used_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("withdrawn_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("text_versions", sa.JSON(), nullable=False),
         sa.ForeignKeyConstraint(
             ["client_id"], ["clients.id"], name=op.f("fk_consents_client_id_clients")
         ),
@@ -310,6 +315,48 @@ def upgrade():
     with op.batch_alter_table("consents", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_consents_client_id"), ["client_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_consents_member_id"), ["member_id"], unique=False)
+
+    op.create_table(
+        "consent_records",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("consent_id", sa.String(length=32), nullable=False),
+        sa.Column("member_id", sa.String(length=32), nullable=False),
+        sa.Column("client_id", sa.Integer(), nullable=False),
+        sa.Column("action", sa.String(length=16), nullable=False),
+        sa.Column("scope", sa.Text(), nullable=False),
+        sa.Column("declined_scope", sa.Text(), nullable=False),
+        sa.Column("purposes", sa.JSON(), nullable=False),
+        sa.Column("unlimited", sa.Boolean(), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("text_version", sa.String(length=200), nullable=True),
+        sa.Column("text_sha256", sa.String(length=64), nullable=True),
+        sa.Column("language", sa.String(length=16), nullable=True),
+        sa.Column("actor", sa.String(length=24), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["client_id"], ["clients.id"], name=op.f("fk_consent_records_client_id_clients")
+        ),
+        sa.ForeignKeyConstraint(
+            ["consent_id"],
+            ["consents.id"],
+            name=op.f("fk_consent_records_consent_id_consents"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["member_id"],
+            ["members.id"],
+            name=op.f("fk_consent_records_member_id_members"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_consent_records")),
+    )
+    with op.batch_alter_table("consent_records", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_consent_records_consent_id"), ["consent_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_consent_records_member_id"), ["member_id"], unique=False
+        )
 
     op.create_table(
         "partner_notifications",
@@ -481,6 +528,7 @@ def upgrade():
 
 
 def _create_append_only_triggers():
+    _create_consent_records_trigger()
     if op.get_bind().dialect.name == "postgresql":
         op.execute(
             """
@@ -503,7 +551,35 @@ def _create_append_only_triggers():
             )
 
 
+def _create_consent_records_trigger():
+    """Consent evidence is never changed (it goes only with an erased member)."""
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(
+            """
+            CREATE FUNCTION consent_records_append_only() RETURNS trigger AS $$
+            BEGIN
+                RAISE EXCEPTION 'consent records are append-only';
+            END;
+            $$ LANGUAGE plpgsql
+            """
+        )
+        op.execute(
+            "CREATE TRIGGER consent_records_append_only BEFORE UPDATE ON consent_records "
+            "FOR EACH ROW EXECUTE FUNCTION consent_records_append_only()"
+        )
+    else:
+        op.execute(
+            "CREATE TRIGGER consent_records_no_update BEFORE UPDATE ON consent_records "
+            "BEGIN SELECT RAISE(ABORT, 'consent records are append-only'); END"
+        )
+
+
 def _drop_append_only_triggers():
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER IF EXISTS consent_records_append_only ON consent_records")
+        op.execute("DROP FUNCTION IF EXISTS consent_records_append_only()")
+    else:
+        op.execute("DROP TRIGGER IF EXISTS consent_records_no_update")
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TRIGGER IF EXISTS audit_events_append_only ON audit_events")
         op.execute("DROP FUNCTION IF EXISTS audit_events_append_only()")
@@ -540,6 +616,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f("ix_partner_notifications_client_id"))
 
     op.drop_table("partner_notifications")
+    with op.batch_alter_table("consent_records", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_consent_records_member_id"))
+        batch_op.drop_index(batch_op.f("ix_consent_records_consent_id"))
+    op.drop_table("consent_records")
     with op.batch_alter_table("consents", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_consents_member_id"))
         batch_op.drop_index(batch_op.f("ix_consents_client_id"))

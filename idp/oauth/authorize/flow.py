@@ -71,6 +71,7 @@ def answer_consent_step(
     allow: bool,
     allowed_optional=(),
     unlimited: bool = False,
+    evidence: consents.Evidence | None = None,
 ) -> Response:
     """The member's answer on the consent screen: a code, or ``access_denied``."""
     server = current_server()
@@ -88,7 +89,7 @@ def answer_consent_step(
         consents.record_denial(sso.member_id, asked.client, asked.scopes)
         return server.create_authorization_response(request, grant_user=None, grant=grant)
     consent = consents.record_decision(
-        sso.member_id, asked.client, asked.scopes, allowed_optional, unlimited
+        sso.member_id, asked.client, asked.scopes, allowed_optional, unlimited, evidence=evidence
     )
     return _respond_with_code(server, grant, sso, consent)
 

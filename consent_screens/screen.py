@@ -1,0 +1,117 @@
+"""Everything the consent screen says, built once per request in the member's language.
+
+The template shows only these words, and the same words, one per line, are
+hashed as evidence of the exact text shown (``Screen.text``), so what is
+stored is what the member read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flask_babel import format_date, get_locale
+from flask_babel import gettext as _
+
+from consent_screens.texts import CATEGORY_TEXTS, LEGAL_BASIS_TEXTS, PURPOSE_TEXTS, SCOPE_TEXTS
+from idp.catalog import PURPOSES
+from idp.services import branding
+from idp.services.consent import ConsentRequest, Evidence, evidence_for
+
+
+@dataclass
+class Item:
+    scope: str
+    label: str
+    optional: bool
+
+
+@dataclass
+class PurposeGroup:
+    name: str
+    title: str
+    basis: str
+    items: list[Item] = field(default_factory=list)
+
+
+@dataclass
+class Screen:
+    partner_name: str
+    category: str
+    lead: str
+    identity: str
+    groups: list[PurposeGroup]
+    duration: str
+    offline_note: str | None
+    unlimited_label: str | None
+    responsibility: str
+    withdrawal: str
+    extra_text: str | None
+    language: str
+    purposes: list[str]
+
+    def lines(self) -> list[str]:
+        lines = [self.partner_name, self.category, self.lead, self.identity]
+        for group in self.groups:
+            lines += [group.title, group.basis]
+            lines += [("[optional] " if i.optional else "") + i.label for i in group.items]
+        lines += [self.duration, self.offline_note or "", self.unlimited_label or ""]
+        lines += [self.responsibility, self.withdrawal, self.extra_text or ""]
+        return [line for line in lines if line]
+
+    def text(self) -> str:
+        return "\n".join(self.lines())
+
+    def evidence(self) -> Evidence:
+        return evidence_for(self.text(), self.purposes, self.language)
+
+
+def build(plan: ConsentRequest) -> Screen:
+    client = plan.client
+    partner = client.partner
+    language = str(get_locale() or "en")
+    asked = [*plan.required, *plan.optional]
+    placed: set[str] = set()
+    groups = []
+    purposes = [name for name in client.purposes if name in PURPOSES]
+    for name in purposes:
+        purpose = PURPOSES[name]
+        group = PurposeGroup(
+            name=name,
+            title=str(PURPOSE_TEXTS[name]),
+            basis=str(LEGAL_BASIS_TEXTS[purpose.legal_basis]),
+        )
+        for scope in asked:
+            if scope in purpose.scopes and scope not in placed:
+                placed.add(scope)
+                group.items.append(Item(scope, str(SCOPE_TEXTS[scope]), scope in plan.optional))
+        groups.append(group)
+    if plan.keeps_unlimited:
+        duration = _("Access lasts without time limit, as you chose before.")
+    else:
+        duration = _(
+            "Access lasts until %(date)s.", date=format_date(plan.limited_until, format="long")
+        )
+    offline = plan.offline and not plan.keeps_unlimited
+    return Screen(
+        partner_name=partner.name,
+        category=str(CATEGORY_TEXTS.get(partner.category, "")),
+        lead=_(
+            "%(client)s would like to use your Miles & More account.", client=client.client_name
+        ),
+        identity=str(SCOPE_TEXTS["openid"]),
+        groups=[g for g in groups if g.items],
+        duration=duration,
+        offline_note=str(SCOPE_TEXTS["offline_access"]) if offline else None,
+        unlimited_label=_("Allow access without time limit") if offline else None,
+        responsibility=_(
+            "%(partner)s alone is responsible for how it processes your data.",
+            partner=partner.name,
+        ),
+        withdrawal=_(
+            "You can withdraw your consent at any time under Connected apps in your "
+            "Miles & More account."
+        ),
+        extra_text=branding.extra_text(partner, language.split("_")[0]),
+        language=language,
+        purposes=purposes,
+    )

@@ -1,0 +1,96 @@
+"""What the Connected apps page shows: per partner, who gets what, for what, for how long.
+
+A partner may run several clients; the member sees one partner with what all
+of them hold together, and withdraws at the partner (``idp.services.withdrawal``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+
+from idp.extensions import db
+from idp.models import Client, Consent, ConsentRecord, Partner
+from idp.models.types import utcnow
+from idp.services.consent import IDENTITY_SCOPE, OFFLINE_SCOPE, text_outdated
+
+
+@dataclass
+class ConnectedPartner:
+    partner: Partner
+    #: Consents that stand now (not withdrawn, not expired).
+    active: list[Consent] = field(default_factory=list)
+    history: list[ConsentRecord] = field(default_factory=list)
+
+    @property
+    def connected(self) -> bool:
+        return bool(self.active)
+
+    @property
+    def scopes(self) -> list[str]:
+        found = set().union(*(c.scopes for c in self.active)) if self.active else set()
+        return sorted(found - {IDENTITY_SCOPE, OFFLINE_SCOPE})
+
+    @property
+    def purposes(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for consent in self.active:
+            seen.update(dict.fromkeys(consent.purposes or []))
+        return list(seen)
+
+    @property
+    def since(self) -> datetime | None:
+        return min((c.granted_at for c in self.active), default=None)
+
+    @property
+    def unlimited(self) -> bool:
+        return any(c.expires_at is None for c in self.active)
+
+    @property
+    def until(self) -> datetime | None:
+        if self.unlimited:
+            return None
+        return max((c.expires_at for c in self.active), default=None)
+
+    @property
+    def last_used(self) -> datetime | None:
+        used = [c.last_used_at for c in self.active if c.last_used_at]
+        return max(used, default=None)
+
+
+def _stands(consent: Consent, now: datetime) -> bool:
+    if consent.withdrawn_at is not None:
+        return False
+    if consent.expires_at is not None and consent.expires_at <= now:
+        return False
+    return not text_outdated(consent)
+
+
+def connected_partners(member_id: str) -> list[ConnectedPartner]:
+    """Every partner the member ever consented to, connected ones first, then by name."""
+    now = utcnow()
+    rows = db.session.execute(
+        select(Consent, Partner)
+        .join(Client, Client.id == Consent.client_id)
+        .join(Partner, Partner.id == Client.partner_id)
+        .where(Consent.member_id == member_id)
+    ).all()
+    partners: dict[str, ConnectedPartner] = {}
+    client_partner: dict[int, str] = {}
+    for consent, partner in rows:
+        entry = partners.setdefault(partner.id, ConnectedPartner(partner))
+        client_partner[consent.client_id] = partner.id
+        if _stands(consent, now):
+            entry.active.append(consent)
+    records = db.session.scalars(
+        select(ConsentRecord)
+        .where(ConsentRecord.member_id == member_id)
+        .order_by(ConsentRecord.created_at.desc(), ConsentRecord.id.desc())
+    )
+    for record in records:
+        partner_id = client_partner.get(record.client_id)
+        if partner_id in partners:
+            partners[partner_id].history.append(record)
+    return sorted(partners.values(), key=lambda p: (not p.connected, p.partner.name.lower()))

@@ -1,0 +1,177 @@
+"""Withdrawing a member's consent at a partner, with immediate effect (SPEC.md §7).
+
+One transaction does everything: every access and refresh token of the member
+at every client of the partner is revoked, each standing consent is marked
+withdrawn (the row and its evidence stay), the withdrawal is recorded as
+evidence and in the audit log, and the partner's notifications are queued in
+the outbox, so they exist exactly when the withdrawal does:
+
+- OIDC Back-Channel Logout 1.0 logout tokens for each session in which the
+  client received tokens (when it registered a ``backchannel_logout_uri``);
+- an RFC 8417 Security Event Token, pushed (RFC 8935) to the client's
+  ``security_event_uri``, carrying two events: the standard
+  ``token-revoked`` event of the OpenID Shared Signals framework and the
+  provider's own consent revocation event ``<issuer>/secevent/consent-revoked``
+  (``CONSENT_REVOKED_PATH``), whose payload names the withdrawn scopes and
+  purposes and who withdrew (``member``, ``admin`` or ``account_deletion``).
+
+Callers: the Connected apps page (member), administration and account
+deletion (``withdraw_all_for_member``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import select
+
+from idp.extensions import db
+from idp.models import Client, Consent, Member, Token
+from idp.models.types import utcnow
+from idp.services import audit, notifications, tokens
+from idp.services.backchannel_logout import logout_claims
+from idp.services.consent import add_record
+from idp.services.subjects import subject_for
+
+TOKEN_REVOKED_EVENT = "https://schemas.openid.net/secevent/oauth/event-type/token-revoked"
+#: Appended to the issuer: the event type URI of a consent withdrawal.
+CONSENT_REVOKED_PATH = "/secevent/consent-revoked"
+ACTORS = ("member", "admin", "account_deletion")
+
+
+@dataclass
+class Withdrawal:
+    """What one withdrawal did."""
+
+    consents_withdrawn: int
+    tokens_revoked: int
+    notifications_queued: int
+
+
+def consent_revoked_event() -> str:
+    return current_app.config["IDP"].issuer.rstrip("/") + CONSENT_REVOKED_PATH
+
+
+def security_event_claims(client: Client, member: Member, consent: Consent | None, actor: str):
+    """The claims of the SET, less those set at signing (``iat``, ``jti``)."""
+    issuer = current_app.config["IDP"].issuer
+    subject = subject_for(member, client)
+    now = int(utcnow().timestamp())
+    return {
+        "iss": issuer,
+        "aud": client.client_id,
+        "sub": subject,
+        "toe": now,
+        "events": {
+            TOKEN_REVOKED_EVENT: {
+                "subject": {"format": "iss_sub", "iss": issuer, "sub": subject},
+                "reason": "consent_withdrawn",
+            },
+            consent_revoked_event(): {
+                "scope": consent.scope if consent else "",
+                "purposes": list(consent.purposes) if consent else [],
+                "initiator": actor,
+            },
+        },
+    }
+
+
+def _live_sessions(member_id: str, client_ids: list[int]) -> list[tuple[str, int]]:
+    """(sid, client) pairs with tokens still live, read before they are revoked."""
+    now = utcnow()
+    rows = db.session.execute(
+        select(Token.sid, Token.client_id)
+        .where(
+            Token.member_id == member_id,
+            Token.client_id.in_(client_ids),
+            Token.sid.is_not(None),
+            Token.revoked_at.is_(None),
+            (Token.access_expires_at > now)
+            | (Token.refresh_token_hash.is_not(None) & Token.refresh_used_at.is_(None)),
+        )
+        .distinct()
+    )
+    return sorted((sid, client_pk) for sid, client_pk in rows)
+
+
+def withdraw_partner_access(member_id: str, partner_id: str, actor: str = "member") -> Withdrawal:
+    """Withdraw the member's consent at every client of a partner, in one transaction.
+
+    Idempotent: a second call finds nothing standing, revokes nothing and
+    queues nothing. Commits.
+    """
+    if actor not in ACTORS:
+        raise ValueError(f"unknown actor {actor!r}")
+    member = db.session.get(Member, member_id)
+    clients = list(db.session.scalars(select(Client).where(Client.partner_id == partner_id)))
+    if member is None or not clients:
+        return Withdrawal(0, 0, 0)
+    client_ids = [c.id for c in clients]
+    by_pk = {c.id: c for c in clients}
+    now = utcnow()
+
+    standing = list(
+        db.session.scalars(
+            select(Consent).where(
+                Consent.member_id == member_id,
+                Consent.client_id.in_(client_ids),
+                Consent.withdrawn_at.is_(None),
+            )
+        )
+    )
+    sessions = _live_sessions(member_id, client_ids)
+    revoked = tokens.revoke_for_member_at_client(member_id, client_ids)
+    if not standing and not revoked:
+        return Withdrawal(0, 0, 0)
+
+    latest: dict[int, Consent] = {}
+    for consent in standing:
+        consent.withdrawn_at = now
+        consent.updated_at = now
+        add_record(consent, "withdrawn", actor=actor)
+        latest[consent.client_id] = consent
+
+    queued = 0
+    for sid, client_pk in sessions:
+        client = by_pk[client_pk]
+        if client.backchannel_logout_uri:
+            notifications.queue(
+                client,
+                "backchannel_logout",
+                logout_claims(client, member, sid),
+                url=client.backchannel_logout_uri,
+            )
+            queued += 1
+    for client in clients:
+        touched = client.id in latest or any(pk == client.id for _, pk in sessions)
+        if client.security_event_uri and touched:
+            claims = security_event_claims(client, member, latest.get(client.id), actor)
+            notifications.queue(client, "security_event", claims, url=client.security_event_uri)
+            queued += 1
+
+    audit.record(
+        "consent.withdrawn",
+        member_id=member_id,
+        partner_id=partner_id,
+        client_ids=sorted(by_pk[pk].client_id for pk in latest),
+        consent_ids=sorted(c.id for c in standing),
+        actor=actor,
+        tokens_revoked=revoked,
+        notifications=queued,
+    )
+    db.session.commit()
+    return Withdrawal(len(standing), revoked, queued)
+
+
+def withdraw_all_for_member(member_id: str, actor: str = "account_deletion") -> int:
+    """Withdraw every partner's access (account deletion); returns the partners touched."""
+    partner_ids = db.session.scalars(
+        select(Client.partner_id)
+        .join(Consent, Consent.client_id == Client.id)
+        .where(Consent.member_id == member_id, Consent.withdrawn_at.is_(None))
+        .distinct()
+    ).all()
+    for partner_id in sorted(partner_ids):
+        withdraw_partner_access(member_id, partner_id, actor=actor)
+    return len(partner_ids)
