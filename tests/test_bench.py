@@ -40,3 +40,18 @@ def test_bench_refuses_an_unknown_benchmark():
     )
     assert result.returncode == 2
     assert "unknown benchmark: nothing.here" in result.stderr
+
+
+def test_protocol_benchmark_runs_every_round_trip():
+    result = subprocess.run(
+        [sys.executable, "-m", "bench", "protocol.round_trips", "--members", "10"]
+        + ["--budget", "0.5", "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    by_name = {r["name"]: r for r in json.loads(result.stdout)["results"]}
+    for name in ("authorize", "token_code", "token_refresh", "userinfo", "miles_api", "introspect"):
+        assert by_name[f"protocol.{name}"]["n"] > 0
