@@ -41,7 +41,9 @@ demo: $(STAMP) translations
 	$(BIN)/mam-idp demo
 
 extract-messages: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o idp/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext \
+		--project="Login with Miles & More" --copyright-holder="Login with Miles & More" \
+		-o idp/translations/messages.pot .
 	$(BIN)/pybabel update -i idp/translations/messages.pot -d idp/translations --no-fuzzy-matching
 
 clean:

@@ -150,9 +150,13 @@ def round_trips(ctx: Context) -> list[Result]:
         begin = time.perf_counter()
         token()
         samples.append((time.perf_counter() - begin) * 1000)
-        if sum(samples) / 1000 > ctx.budget_s:
+        if sum(samples) / 1000 > ctx.budget_s or time.perf_counter() > ctx.deadline:
             break
-    results.append(Result("protocol.token_code", samples, note="PKCE, client_secret_basic"))
+    # Operations per second of the token request alone, as the other rows count theirs.
+    per_second = 1000 * len(samples) / sum(samples)
+    results.append(
+        Result("protocol.token_code", samples, rows_per_s=per_second, note="PKCE, client_secret_basic")
+    )
     results.append(ctx.measure("protocol.token_refresh", refresh, runs=200, note="rotation"))
     results.append(ctx.measure("protocol.userinfo", bearer("/oauth/userinfo"), runs=300))
     results.append(ctx.measure("protocol.miles_api", bearer("/api/v1/me/miles"), runs=300))

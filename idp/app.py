@@ -73,10 +73,25 @@ def select_locale() -> str:
     remembered = session.get("ui_locale")
     if remembered in LOCALES:
         return remembered
-    preferred = getattr(g, "member_locale", None)
+    preferred = getattr(g, "member_locale", None) or _signed_in_locale()
     if preferred in LOCALES:
         return preferred
     return request.accept_languages.best_match(LOCALES) or "en"
+
+
+def _signed_in_locale() -> str | None:
+    """The language of the member signed in on this browser, on any page."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from idp.services import sso
+
+    try:
+        member = sso.current_member()
+    except RuntimeError:  # no request context: nobody is signed in
+        return None
+    except SQLAlchemyError:  # an error page after a failed transaction: English will do
+        return None
+    return member.locale if member is not None else None
 
 
 def _bind_extensions(app: Flask, settings: Settings) -> None:

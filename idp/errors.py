@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, current_app, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -29,6 +30,17 @@ def _endpoint() -> str | None:
     except HTTPException:
         return None
     return endpoint
+
+
+#: What a person reads for the HTTP errors a page can end in; machines get Werkzeug's names.
+PAGE_TEXTS = {
+    400: (_l("Bad request"), _l("The page could not understand what was sent. Please go back and try again.")),
+    401: (_l("Sign-in needed"), _l("Please sign in to see this page.")),
+    403: (_l("Access denied"), _l("You are not allowed to open this page.")),
+    404: (_l("Page not found"), _l("The page you were looking for does not exist or has moved.")),
+    405: (_l("Not possible here"), _l("This page cannot be used in this way.")),
+    413: (_l("Too much data"), _l("What was sent is too large. Please send less and try again.")),
+}
 
 
 def wants_json() -> bool:
@@ -71,10 +83,15 @@ def register_error_handlers(app: Flask) -> None:
                 _("Too many attempts"),
                 _("Too many attempts from your network. Please wait a moment and try again."),
             )
-        return render_error(exc.code or 500, exc.name, exc.description or "")
+        status = exc.code or 500
+        if not wants_json() and status in PAGE_TEXTS:
+            title, description = PAGE_TEXTS[status]
+            return render_error(status, str(title), str(description))
+        return render_error(status, exc.name, exc.description or "")
 
     @app.errorhandler(Exception)
     def unexpected_error(exc: Exception):
         log.exception("unhandled error on %s %s", request.method, request.path)
         internal = InternalServerError()
-        return render_error(500, internal.name, _("Something went wrong on our side."))
+        title = internal.name if wants_json() else _("Something went wrong")
+        return render_error(500, title, _("Something went wrong on our side."))
