@@ -151,6 +151,47 @@ def _credential(member_id: str):
     return db.session.get(Credential, member_id)
 
 
+@members.command("withdraw-consent", cls=JSONCommand)
+@click.argument("member")
+@click.option("--partner-id", required=True, help="The partner whose access ends.")
+@json_option
+def withdraw_consent_command(as_json: bool, member: str, partner_id: str) -> None:
+    """Withdraw a member's consent at a partner, as Revoke access does (MEMBER: id or card number).
+
+    Every token of the member at the partner's clients is revoked at once and the
+    partner is notified; notifications that cannot be delivered now stay in the
+    outbox for `mam-idp notifications send`.
+    """
+    from idp.extensions import db
+    from idp.models import Partner
+    from idp.services import members as member_service
+    from idp.services import withdrawal
+    from idp.services.errors import NotFound
+
+    found = member_service.get_member(member) if len(member) <= 32 else None
+    if found is None:
+        found = member_service.find_by_card_number(member)
+    if found is None:
+        raise NotFound("No member with this id or card number.", "member")
+    partner = db.session.get(Partner, partner_id) if len(partner_id) <= 32 else None
+    if partner is None:
+        raise NotFound("No partner with this id.", "partner_id")
+    done = withdrawal.withdraw_partner_access(found.id, partner.id, actor="admin")
+    emit(
+        as_json,
+        {
+            "member_id": found.id,
+            "partner_id": partner.id,
+            "consents_withdrawn": done.consents_withdrawn,
+            "tokens_revoked": done.tokens_revoked,
+            "notifications_queued": done.notifications_queued,
+        },
+        f"Withdrew {done.consents_withdrawn} consent(s) of member {found.id} at partner "
+        f"{partner.name}: {done.tokens_revoked} token(s) revoked, "
+        f"{done.notifications_queued} notification(s) queued.",
+    )
+
+
 @partners.command("create", cls=JSONCommand)
 @click.option("--name", required=True)
 @click.option("--category", required=True, help="lhg_airline, co_issuer or partner_company.")

@@ -8,6 +8,7 @@ back-channel logout and a Security Event Token; the next login asks again.
 
 from __future__ import annotations
 
+import json
 import re
 from urllib.parse import urlsplit
 
@@ -16,7 +17,15 @@ from joserfc import jwt
 from sqlalchemy import select
 
 from idp.extensions import db
-from idp.models import AuditEvent, Client, Consent, ConsentRecord, PartnerNotification, Token
+from idp.models import (
+    AuditEvent,
+    Client,
+    Consent,
+    ConsentRecord,
+    Member,
+    PartnerNotification,
+    Token,
+)
 from idp.models.types import utcnow
 from idp.services import notifications, signing_keys, withdrawal
 from tests.factories import make_client
@@ -228,3 +237,51 @@ def test_account_deletion_withdraws_at_every_partner(oauth, rp, member_id):
 def test_an_unknown_actor_is_refused(oauth, rp, member_id):
     with oauth.app.app_context(), pytest.raises(ValueError):
         withdrawal.withdraw_partner_access(member_id, rp.partner_id, actor="robot")
+
+
+def test_an_administrator_withdraws_from_the_command_line(oauth, rp, member_id):
+    oauth.login(member_id)
+    body = oauth.tokens(rp, scope=SCOPE)
+    runner = oauth.app.test_cli_runner()
+    with oauth.app.app_context():
+        card_number = db.session.get(Member, member_id).card_number
+    # By card number, as staff know a member; --json prints one object.
+    result = runner.invoke(
+        args=["members", "withdraw-consent", card_number, "--partner-id", rp.partner_id, "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {
+        "member_id": member_id,
+        "partner_id": rp.partner_id,
+        "consents_withdrawn": 1,
+        "tokens_revoked": 1,
+        "notifications_queued": 0,
+    }
+    assert introspect(oauth, rp, body["access_token"]).get_json() == {"active": False}
+    assert introspect(oauth, rp, body["refresh_token"]).get_json() == {"active": False}
+    with oauth.app.app_context():
+        actors = db.session.scalars(
+            select(ConsentRecord.actor).where(ConsentRecord.action == "withdrawn")
+        ).all()
+    assert actors == ["admin"]
+
+    # Again, by member id: nothing is left to withdraw.
+    again = runner.invoke(
+        args=["members", "withdraw-consent", member_id, "--partner-id", rp.partner_id, "--json"]
+    )
+    assert again.exit_code == 0
+    assert json.loads(again.stdout)["consents_withdrawn"] == 0
+
+
+@pytest.mark.parametrize(
+    "member, partner, field",
+    [("no-such-member", None, "member"), (None, "no-such-partner", "partner_id"),
+     ("9" * 200, None, "member"), (None, "p" * 200, "partner_id")],
+)
+def test_the_command_line_withdrawal_refuses_unknown_ids(oauth, rp, member_id, member, partner, field):
+    args = ["members", "withdraw-consent", member or member_id]
+    args += ["--partner-id", partner or rp.partner_id, "--json"]
+    result = oauth.app.test_cli_runner().invoke(args=args)
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["error"] == "not_found"
+    assert json.loads(result.stdout)["field"] == field
