@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pyotp
 import pytest
@@ -457,3 +458,12 @@ def test_a_database_without_tables_is_a_clear_refusal(tmp_path):
     finally:
         with app.app_context():
             db.engine.dispose()
+
+
+def test_client_ids_can_be_given_on_the_command_line():
+    """A client id never starts with "-", which the command line would read as an option."""
+    from idp.services.registration import new_client_id
+
+    ids = {new_client_id() for _ in range(2000)}
+    assert len(ids) == 2000
+    assert all(re.fullmatch(r"[A-Za-z0-9]{25}", client_id) for client_id in ids)

@@ -8,6 +8,7 @@ the same whichever door a partner comes through.
 from __future__ import annotations
 
 import secrets
+import string
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -184,6 +185,13 @@ def _validate(req: ClientRequest) -> tuple[list[str], str]:
     return scopes, method
 
 
+def new_client_id() -> str:
+    """About 149 random bits in letters and digits: never a leading ``-`` that a
+    command line would read as an option, and nothing to escape in a URL."""
+    alphabet = string.ascii_letters + string.digits
+    return "".join(secrets.choice(alphabet) for _ in range(25))
+
+
 def register_client(req: ClientRequest) -> tuple[Client, str | None]:
     """Register a client; returns it with its secret, which is shown once and never stored."""
     partner = db.session.get(Partner, req.partner_id)
@@ -197,7 +205,7 @@ def register_client(req: ClientRequest) -> tuple[Client, str | None]:
     )
     secret = None if method in ("none", "private_key_jwt") else secrets.token_urlsafe(32)
     client = Client(
-        client_id=secrets.token_urlsafe(18),
+        client_id=new_client_id(),
         partner_id=partner.id,
         client_name=req.client_name.strip(),
         client_secret_hash=hash_secret(secret) if secret else None,
