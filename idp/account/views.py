@@ -122,7 +122,7 @@ def revoke_app(partner_id: str):
     withdrawal.withdraw_partner_access(member.id, partner.id, actor="member")
     flash(
         _(
-            "You have revoked access for %(partner)s. It can no longer use your data.",
+            "You have revoked access for %(partner)s. It no longer receives your data from Miles & More.",
             partner=partner.name,
         ),
         "info",

@@ -42,7 +42,7 @@ class RecoveryCodeForm(FlaskForm):
         _l("Recovery code"),
         validators=[
             InputRequired(_l("Enter one of your recovery codes.")),
-            Length(max=64, message=_l("A recovery code has 16 letters and digits.")),
+            Length(max=64, message=_l("A recovery code has 16 characters, letters and digits.")),
         ],
     )
 

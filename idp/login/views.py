@@ -286,7 +286,7 @@ def enrol():
         codes = authentication.confirm_enrolment(member, form.code.data)
     except LoginRefused:
         alert = _(
-            "That code is not right. Check that your app shows the key above "
+            "That code is not right. Check that you added the key above to your app "
             "and enter its current code."
         )
         return _enrol_page(member, form, alert=alert, status=400)

@@ -137,11 +137,13 @@ def test_consent_journey_from_login_to_revoking(live_server, context, artifacts)
     assert page.get_by_label("Your phone number").is_checked()
 
     # The screen in every language, chosen by ui_locales.
-    for locale in ("en", "de", "nl", "pl"):
+    buttons = {"en": "Allow", "de": "Zulassen", "nl": "Toestaan", "pl": "Zezwól"}
+    for locale, allow in buttons.items():
         page.goto(authorize_url(live_server, client_id, ui_locales=locale))
         page.wait_for_url("**/consent/*")
         assert page.locator("html").get_attribute("lang") == locale
         assert page.get_by_role("heading", level=1).inner_text() == "Tulip Hotels"
+        assert page.get_by_role("button", name=allow, exact=True).is_visible()
         page.screenshot(path=str(artifacts / f"consent-{locale}.png"), full_page=True)
 
     # A partner with its own logo, colour and words, inside the same layout.

@@ -10,6 +10,13 @@ import pytest
 from tests.factories import make_member
 
 LOCALES = ("en", "de", "nl", "pl")
+#: The login page's heading and button in each language.
+LOGIN_WORDS = {
+    "en": ("Log in with Miles & More", "Log in"),
+    "de": ("Mit Miles & More anmelden", "Anmelden"),
+    "nl": ("Inloggen met Miles & More", "Inloggen"),
+    "pl": ("Zaloguj się przez Miles & More", "Zaloguj się"),
+}
 
 
 @pytest.fixture
@@ -104,5 +111,7 @@ def test_login_page_in_every_language(live_server, page, artifacts, locale):
     response = page.goto(f"{live_server.url}/login?ui_locales={locale}")
     assert response.status == 200
     assert page.locator("html").get_attribute("lang") == locale
-    assert page.get_by_role("heading", level=1).count() == 1
+    heading, button = LOGIN_WORDS[locale]
+    assert page.get_by_role("heading", level=1).inner_text() == heading
+    assert page.get_by_role("button", name=button, exact=True).is_visible()
     page.screenshot(path=str(artifacts / f"login-{locale}.png"), full_page=True)

@@ -111,11 +111,11 @@ def error_response(server: AuthorizationServer, request: OAuth2Request, error: O
     if error.redirect_uri:
         return server.authorization_error_redirect(request, error)
     message = getattr(error, "page_message", None) or _(
-        "The partner website sent a sign-in request that cannot be processed."
+        "The partner website sent a login request that cannot be processed."
     )
     return render_template(
         "error.html",
         status=400,
-        title=_("This sign-in request cannot be completed"),
+        title=_("This login request cannot be completed"),
         description=str(message),
     ), 400
