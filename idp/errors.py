@@ -34,7 +34,10 @@ def _endpoint() -> str | None:
 
 #: What a person reads for the HTTP errors a page can end in; machines get Werkzeug's names.
 PAGE_TEXTS = {
-    400: (_l("Bad request"), _l("The page could not understand what was sent. Please go back and try again.")),
+    400: (
+        _l("Bad request"),
+        _l("The page could not understand what was sent. Please go back and try again."),
+    ),
     401: (_l("Login needed"), _l("Please log in to see this page.")),
     403: (_l("Access denied"), _l("You are not allowed to open this page.")),
     404: (_l("Page not found"), _l("The page you were looking for does not exist or has moved.")),

@@ -122,7 +122,8 @@ def revoke_app(partner_id: str):
     withdrawal.withdraw_partner_access(member.id, partner.id, actor="member")
     flash(
         _(
-            "You have revoked access for %(partner)s. It no longer receives your data from Miles & More.",
+            "You have revoked access for %(partner)s. "
+            "It no longer receives your data from Miles & More.",
             partner=partner.name,
         ),
         "info",
