@@ -15,10 +15,12 @@ import pytest
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
+from sqlalchemy import select
 
 from idp.extensions import db
+from idp.models import OutgoingMail
 from tests.factories import log_in, make_member
-from tests.login_flow import h1
+from tests.login_flow import enter_password, h1, post_form
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "idp" / "translations"
@@ -113,3 +115,16 @@ def test_the_signed_in_members_language_holds_on_every_page(client, app_ctx):
     page = client.get("/no-such-page", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert '<html lang="nl"' in page
     assert h1(page) == "Pagina niet gevonden"
+
+
+def test_the_login_code_mail_is_written_in_the_members_language(client, app_ctx):
+    member, password, _key = make_member(locale="de", given_name="Jonas")
+    enter_password(client, member.email, password)
+    # The browser asks for Dutch; the mail goes to the member, in the member's language.
+    client.get("/login/verify/email", headers={"Accept-Language": "nl"})
+    post_form(client, "/login/verify/email/send", {}, page="/login/verify/email")
+    mail = db.session.scalars(select(OutgoingMail).order_by(OutgoingMail.id.desc())).first()
+    assert mail.recipient == member.email
+    catalog = _catalog(TRANSLATIONS / "de" / "LC_MESSAGES" / "messages.po")
+    assert mail.subject == catalog.get("Your Miles & More login code").string
+    assert mail.subject != "Your Miles & More login code"
