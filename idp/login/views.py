@@ -12,6 +12,7 @@ from the services become messages on the page.
 
 from __future__ import annotations
 
+from functools import partial
 from math import ceil
 
 import segno
@@ -144,63 +145,48 @@ def _start_again():
     return redirect(url_for(".login"))
 
 
-@blueprint.route("/login/verify", methods=["GET", "POST"])
-@attempts
-def verify():
+def _code_step(kind: str, form_class, page) -> Response:
+    """A second-factor step: its page, or the code entered checked.
+
+    ``page(member, form, alert=None, status=200)`` renders the step's page.
+    """
     found = _pending()
     if found is None:
         return _start_again()
     pending, member = found
     if not second_factor.has_totp(member):
         return redirect(url_for(".enrol"))
-    form = AuthenticationCodeForm()
+    form = form_class()
+    render = partial(page, member)
     if not form.validate_on_submit():
-        return _totp_page(form, status=400 if form.is_submitted() else 200)
-    return _check_code(pending, member, "totp", form, _totp_page)
+        return render(form, status=400 if form.is_submitted() else 200)
+    return _check_code(pending, member, kind, form, render)
 
 
-def _totp_page(form, alert=None, status=200) -> Response:
+@blueprint.route("/login/verify", methods=["GET", "POST"])
+@attempts
+def verify():
+    return _code_step("totp", AuthenticationCodeForm, _totp_page)
+
+
+def _totp_page(_member, form, alert=None, status=200) -> Response:
     return _page("login/verify.html", status, form=form, alert=alert)
 
 
 @blueprint.route("/login/verify/recovery", methods=["GET", "POST"])
 @attempts
 def verify_recovery():
-    found = _pending()
-    if found is None:
-        return _start_again()
-    pending, member = found
-    if not second_factor.has_totp(member):
-        return redirect(url_for(".enrol"))
-    form = RecoveryCodeForm()
-    if not form.validate_on_submit():
-        return _recovery_page(form, status=400 if form.is_submitted() else 200)
-    return _check_code(pending, member, "recovery_code", form, _recovery_page)
+    return _code_step("recovery_code", RecoveryCodeForm, _recovery_page)
 
 
-def _recovery_page(form, alert=None, status=200) -> Response:
+def _recovery_page(_member, form, alert=None, status=200) -> Response:
     return _page("login/verify_recovery.html", status, form=form, alert=alert)
 
 
 @blueprint.route("/login/verify/email", methods=["GET", "POST"])
 @attempts
 def verify_email():
-    found = _pending()
-    if found is None:
-        return _start_again()
-    pending, member = found
-    if not second_factor.has_totp(member):
-        return redirect(url_for(".enrol"))
-    form = EmailCodeForm()
-    if not form.validate_on_submit():
-        return _email_page(member, form, status=400 if form.is_submitted() else 200)
-    return _check_code(
-        pending,
-        member,
-        "email_code",
-        form,
-        lambda form, **kw: _email_page(member, form, **kw),
-    )
+    return _code_step("email_code", EmailCodeForm, _email_page)
 
 
 @blueprint.route("/login/verify/email/send", methods=["POST"])
@@ -338,12 +324,12 @@ def rate_limited(exc):
     _pending_login, member = found
     endpoint = request.endpoint
     if endpoint == "login.verify_recovery":
-        return _recovery_page(RecoveryCodeForm(formdata=None), message, 429)
+        return _recovery_page(member, RecoveryCodeForm(formdata=None), message, 429)
     if endpoint in ("login.verify_email", "login.send_email_code"):
         return _email_page(member, EmailCodeForm(formdata=None), message, 429)
     if endpoint == "login.enrol":
         return _enrol_page(member, AuthenticationCodeForm(formdata=None), message, 429)
-    return _totp_page(AuthenticationCodeForm(formdata=None), message, 429)
+    return _totp_page(member, AuthenticationCodeForm(formdata=None), message, 429)
 
 
 # -- logout --------------------------------------------------------------------------
