@@ -370,6 +370,31 @@ def send_notifications(as_json: bool) -> None:
     )
 
 
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
+@click.option(
+    "--threads", default=4, show_default=True, type=click.IntRange(1, 64), help="Per worker."
+)
+@click.pass_context
+def serve_command(ctx: click.Context, host: str, port: int, workers: int, threads: int) -> None:
+    """Serve the provider with gunicorn: N worker processes, each with its own app."""
+    from flask.cli import ScriptInfo
+
+    from idp import create_app
+    from idp.serve import serve
+
+    # Build the app once here: a setting it cannot run with stops the command (78)
+    # before any worker starts; the workers then build their own after the fork.
+    app = ctx.ensure_object(ScriptInfo).load_app()
+    with app.app_context():
+        from idp.extensions import db
+
+        db.engine.dispose()
+    serve(create_app, host=host, port=port, workers=workers, threads=threads)
+
+
 @click.command("demo")
 @click.option("--no-serve", is_flag=True, help="Migrate and seed, print, then stop.")
 @with_appcontext
@@ -388,6 +413,7 @@ def register_commands(app: Flask) -> None:
         clients,
         keys,
         demo_command,
+        serve_command,
         mail_commands,
         notifications_group,
     ):

@@ -1,0 +1,155 @@
+"""The provider as operators run it: ``mam-idp`` started in a subprocess on a free port.
+
+``LiveProvider`` owns a database of its own (a SQLite file, or a PostgreSQL
+schema), migrates it with ``mam-idp db upgrade``, and starts ``mam-idp serve``
+(or any other serving command) with the same settings every process shares.
+``provider.app()`` is an in-process app on the same database, for seeding rows
+and reading what the server wrote. Whatever the server printed is kept in
+``provider.log`` and shown when a test fails.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+
+import requests
+from sqlalchemy import create_engine, text
+
+from tests.conftest import TEST_DATA_KEYS, TEST_SECRET_KEY, make_test_app, postgres_schema_url
+
+SCRIPT = Path(sys.executable).with_name("mam-idp")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LiveProvider:
+    def __init__(self, tmp: Path, backend: str, redis_url: str = "", **env: str):
+        self.tmp = tmp
+        self.backend = backend
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = tmp / "server.log"
+        self._schema = None
+        self._app = None
+        if backend == "sqlite":
+            self.database_url = f"sqlite:///{tmp / 'live.sqlite3'}"
+        else:
+            self._schema = f"live_{uuid.uuid4().hex[:12]}"
+            base = os.environ["IDP_TEST_DATABASE_URL"]
+            with create_engine(base, isolation_level="AUTOCOMMIT").connect() as conn:
+                conn.execute(text(f"CREATE SCHEMA {self._schema}"))
+            self.database_url = postgres_schema_url(base, self._schema)
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith(("IDP_", "FLASK_"))}
+        self.env.update(
+            IDP_INSTANCE_PATH=str(tmp / "instance"),
+            IDP_DATABASE_URL=self.database_url,
+            IDP_ISSUER=self.url,
+            IDP_SECRET_KEY=TEST_SECRET_KEY,
+            IDP_DATA_KEY=",".join(TEST_DATA_KEYS),
+        )
+        if redis_url:
+            self.env["IDP_REDIS_URL"] = redis_url
+        self.env.update(env)
+        self.process: subprocess.Popen | None = None
+
+    def run(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+        """Run one ``mam-idp`` command with the server's settings."""
+        return subprocess.run(
+            [str(SCRIPT), *args], env=self.env, capture_output=True, text=True, timeout=timeout
+        )
+
+    def migrate(self) -> None:
+        done = self.run("db", "upgrade")
+        assert done.returncode == 0, done.stderr
+
+    def start(self, *command: str, ready_path: str = "/healthz", timeout: float = 60) -> None:
+        """Start ``mam-idp COMMAND`` (default: ``serve`` on this port) and wait until it answers."""
+        command = command or ("serve", "--port", str(self.port), "--workers", "2")
+        self._log_handle = self.log.open("ab")
+        self.process = subprocess.Popen(
+            [str(SCRIPT), *command],
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log_handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"mam-idp {' '.join(command)} exited:\n{self.output()}")
+            try:
+                if requests.get(self.url + ready_path, timeout=2).status_code < 500:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.2)
+        raise AssertionError(f"mam-idp did not answer within {timeout} s:\n{self.output()}")
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    def stop(self, timeout: float = 20) -> int | None:
+        """SIGTERM the server's process group; returns its exit status."""
+        if self.process is None:
+            return None
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout)
+        self._log_handle.close()
+        return self.process.returncode
+
+    def app(self):
+        """An in-process app on the server's database (commits are real)."""
+        if self._app is None:
+            self._app = make_test_app(
+                self.database_url, self.tmp / "instance", self.env.get("IDP_REDIS_URL", ""),
+                issuer=self.url,
+            )
+        return self._app
+
+    def close(self) -> None:
+        self.stop()
+        if self._app is not None:
+            from idp.extensions import db
+
+            with self._app.app_context():
+                db.session.remove()
+                db.engine.dispose()
+        if self._schema is not None:
+            base = os.environ["IDP_TEST_DATABASE_URL"]
+            engine = create_engine(base, isolation_level="AUTOCOMMIT")
+            with engine.connect() as conn:
+                conn.execute(text(f"DROP SCHEMA {self._schema} CASCADE"))
+            engine.dispose()
+
+
+@contextmanager
+def live_provider(tmp: Path, backend: str, redis_url: str = "", *command: str, **env: str):
+    """A migrated database and ``mam-idp serve --workers 2`` (or ``command``) on it."""
+    provider = LiveProvider(tmp, backend, redis_url, **env)
+    try:
+        provider.migrate()
+        provider.start(*command)
+        yield provider
+    except BaseException:
+        sys.stderr.write(provider.output()[-20000:])
+        raise
+    finally:
+        provider.close()
