@@ -27,6 +27,7 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
         instance_relative_config=False,
     )
     _configure(app, settings)
+    _observe(app, settings)
     _bind_extensions(app, settings)
     _register_oauth(app)
     _register_blueprints(app)
@@ -59,6 +60,18 @@ def _configure(app: Flask, settings: Settings) -> None:
         BABEL_TRANSLATION_DIRECTORIES=str(PACKAGE_DIR / "translations"),
         MAX_CONTENT_LENGTH=256 * 1024,
     )
+
+
+def _observe(app: Flask, settings: Settings) -> None:
+    """JSON logs, request ids, metrics; the member's address behind trusted proxies."""
+    from idp import observability
+
+    observability.init_app(app)
+    if settings.trusted_proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
 
 def select_locale() -> str:
