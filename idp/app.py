@@ -167,9 +167,14 @@ def _register_error_handlers(app: Flask) -> None:
 
 
 def _register_security_headers(app: Flask) -> None:
-    from idp.security_headers import apply_security_headers
+    from idp.cors import init_cors
+    from idp.security_headers import apply_security_headers, retry_after_only_when_limited
 
     app.after_request(apply_security_headers)
+    init_cors(app)
+    # First in the list, so it runs after flask-limiter's header injection (Flask runs
+    # after_request functions last-registered first).
+    app.after_request_funcs.setdefault(None, []).insert(0, retry_after_only_when_limited)
 
 
 def _register_template_helpers(app: Flask) -> None:
