@@ -67,6 +67,10 @@ def _observe(app: Flask, settings: Settings) -> None:
     from idp import observability
 
     observability.init_app(app)
+    # A database error's message lists the statement's parameters, and a logged
+    # traceback would carry them (hashes, ciphertexts, identifiers) into the log.
+    engine_options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**engine_options, "hide_parameters": True}
     if settings.trusted_proxies:
         from werkzeug.middleware.proxy_fix import ProxyFix
 

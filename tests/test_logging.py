@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 
 import pytest
 
@@ -125,3 +126,23 @@ def test_no_secret_of_a_whole_journey_reaches_a_log_line(app, lines):
     assert {"/login", "/login/verify", "/oauth/token", "/oauth/logout", "/oauth/revoke"} <= paths
     assert any(line["message"].startswith("audit login.password_failed") for line in lines.parsed())
     assert leaked(journey, text) == {}
+
+
+def test_a_database_error_logs_its_statement_but_not_its_parameters(app, client, lines):
+    from sqlalchemy import text
+
+    from idp.extensions import db
+
+    value = "s3cret-" + secrets.token_hex(8)  # made here: the traceback quotes source lines
+
+    def query():
+        db.session.execute(text("SELECT * FROM no_such_table WHERE x = :x"), {"x": value})
+
+    app.view_functions["ops.healthz"], original = query, app.view_functions["ops.healthz"]
+    try:
+        assert client.get("/healthz").status_code == 500
+    finally:
+        app.view_functions["ops.healthz"] = original
+    (error,) = [line for line in lines.parsed() if line["level"] == "ERROR"]
+    assert "no_such_table" in error["traceback"]
+    assert value not in "\n".join(lines.lines)
