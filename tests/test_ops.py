@@ -284,3 +284,48 @@ def test_retry_after_only_on_429(database_url, tmp_path):
         not in http.post("/oauth/token", data={}, environ_base={"REMOTE_ADDR": "10.1.1.1"}).headers
     )
     assert "Retry-After" not in http.get("/login").headers
+
+
+def test_mail_and_partner_notifications_are_counted_by_state(app, client):
+    from idp.services import notifications
+    from idp.services.backchannel_logout import logout_claims
+    from idp.services.mail import queue_mail, send_pending
+    from tests.factories import make_client, make_member
+
+    def figures():
+        text = scrape(client)
+        mail = {s: sample(text, "mam_idp_mail", state=s) for s in ("pending", "retrying", "sent")}
+        notes = {
+            s: sample(text, "mam_idp_partner_notifications", state=s)
+            for s in ("pending", "retrying", "delivered", "abandoned")
+        }
+        return mail, notes
+
+    mail_before, notes_before = figures()
+    dead = f"127.0.0.1:{closed_port()}"
+    with app.app_context():
+        queue_mail("member@example.com", "Your code", "123456", "email_code")
+        queue_mail("member@example.com", "Your code", "654321", "email_code")
+        db.session.commit()
+        member = make_member()[0]
+        partner, _ = make_client(backchannel_logout_uri=f"http://{dead}/logout")
+        row = notifications.queue(
+            partner,
+            "backchannel_logout",
+            logout_claims(partner, member, "s" * 32),
+            url=partner.backchannel_logout_uri,
+        )
+        db.session.commit()
+        row_id = row.id
+    mail_queued, notes_queued = figures()
+    assert mail_queued["pending"] - mail_before["pending"] == 2
+    assert notes_queued["pending"] - notes_before["pending"] == 1
+
+    with app.app_context():
+        assert send_pending(f"smtp://{dead}", "idp@example.com", limit=1).failed == 1
+        assert notifications.deliver(row_id).status == "failed"
+    mail_after, notes_after = figures()
+    assert mail_after["pending"] - mail_before["pending"] == 1
+    assert mail_after["retrying"] - mail_before["retrying"] == 1
+    assert notes_after["pending"] == notes_before["pending"]
+    assert notes_after["retrying"] - notes_before["retrying"] == 1

@@ -110,6 +110,8 @@ def test_no_secret_reaches_the_servers_output(backend, redis_url, tmp_path, comm
     access = [r for r in records if r["logger"] == "idp.access"]
     assert {"/login/verify", "/oauth/token", "/oauth/logout"} <= {r["path"] for r in access}
     assert all(r["request_id"] for r in access)
+    ids = [r["request_id"] for r in access]
+    assert len(ids) == len(set(ids))  # one line per request, not one per handler
     if command == "run":
         assert any(r["logger"] == "werkzeug" for r in records)  # its lines pass the filter
     else:
