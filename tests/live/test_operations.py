@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -91,9 +93,21 @@ def test_metrics_count_the_requests_of_every_worker(backend, redis_url, tmp_path
         assert len(busy) >= 2, counts  # both workers answered some
         text = requests.get(provider.url + "/metrics", timeout=10).text
         assert sample(text, "mam_idp_http_requests_total", **DISCOVERY_SERIES) == sent
+        assert "Traceback" not in provider.output()  # the child_exit hook included
         assert sum(counts.values()) == sent
         assert "mam_idp_http_request_duration_seconds_bucket" in text
         assert 'mam_idp_partner_notifications{state="pending"}' in text
+
+        # A worker that ends (here: told to by a signal) is replaced; what it counted stays.
+        gone = int(max(counts, key=counts.get).removeprefix("counter_"))
+        booted = provider.output().count("Booting worker")
+        os.kill(gone, signal.SIGTERM)
+        deadline = time.monotonic() + 20
+        while provider.output().count("Booting worker") == booted:
+            assert time.monotonic() < deadline, provider.output()
+            time.sleep(0.2)
+        text = requests.get(provider.url + "/metrics", timeout=10).text
+        assert sample(text, "mam_idp_http_requests_total", **DISCOVERY_SERIES) == sent
 
 
 @pytest.mark.parametrize("command", ["serve", "run"])
