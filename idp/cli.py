@@ -393,7 +393,9 @@ def serve_command(ctx: click.Context, host: str, port: int, workers: int, thread
 
         db.engine.dispose()
     metrics_dir = app.config["IDP"].instance_path / "metrics"
-    serve(create_app, host=host, port=port, workers=workers, threads=threads, metrics_dir=metrics_dir)
+    serve(
+        create_app, host=host, port=port, workers=workers, threads=threads, metrics_dir=metrics_dir
+    )
 
 
 @click.command("demo")
