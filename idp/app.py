@@ -27,6 +27,7 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
         instance_relative_config=False,
     )
     _configure(app, settings)
+    _observe(app, settings)
     _bind_extensions(app, settings)
     _register_oauth(app)
     _register_blueprints(app)
@@ -59,6 +60,22 @@ def _configure(app: Flask, settings: Settings) -> None:
         BABEL_TRANSLATION_DIRECTORIES=str(PACKAGE_DIR / "translations"),
         MAX_CONTENT_LENGTH=256 * 1024,
     )
+
+
+def _observe(app: Flask, settings: Settings) -> None:
+    """JSON logs, request ids, metrics; the member's address behind trusted proxies."""
+    from idp import observability
+
+    observability.init_app(app)
+    # A database error's message lists the statement's parameters, and a logged
+    # traceback would carry them (hashes, ciphertexts, identifiers) into the log.
+    engine_options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**engine_options, "hide_parameters": True}
+    if settings.trusted_proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
 
 def select_locale() -> str:
@@ -154,9 +171,14 @@ def _register_error_handlers(app: Flask) -> None:
 
 
 def _register_security_headers(app: Flask) -> None:
-    from idp.security_headers import apply_security_headers
+    from idp.cors import init_cors
+    from idp.security_headers import apply_security_headers, retry_after_only_when_limited
 
     app.after_request(apply_security_headers)
+    init_cors(app)
+    # First in the list, so it runs after flask-limiter's header injection (Flask runs
+    # after_request functions last-registered first).
+    app.after_request_funcs.setdefault(None, []).insert(0, retry_after_only_when_limited)
 
 
 def _register_template_helpers(app: Flask) -> None:

@@ -392,7 +392,10 @@ def serve_command(ctx: click.Context, host: str, port: int, workers: int, thread
         from idp.extensions import db
 
         db.engine.dispose()
-    serve(create_app, host=host, port=port, workers=workers, threads=threads)
+    metrics_dir = app.config["IDP"].instance_path / "metrics"
+    serve(
+        create_app, host=host, port=port, workers=workers, threads=threads, metrics_dir=metrics_dir
+    )
 
 
 @click.command("demo")

@@ -65,6 +65,8 @@ class Settings:
     email_code_resend_seconds: int = 60
     #: How recent a login must be for security settings (recovery codes, ...), in seconds.
     recent_login_seconds: int = 900
+    #: Reverse proxies in front of the provider whose X-Forwarded-* headers are trusted.
+    trusted_proxies: int = 0
 
     @property
     def issuer_is_https(self) -> bool:
@@ -179,6 +181,12 @@ def _validate_limit(name: str, value: str) -> str:
     return value
 
 
+def _validate_trusted_proxies(raw: str) -> int:
+    if not re.fullmatch(r"[0-9]{1,2}", raw):
+        raise ConfigError("IDP_TRUSTED_PROXIES must be a whole number from 0 (no proxy) to 99")
+    return int(raw)
+
+
 def load_settings(environ: dict[str, str] | None = None, **overrides) -> Settings:
     """Build the settings from the environment, then ``overrides`` (used by tests)."""
     environ = dict(os.environ if environ is None else environ)
@@ -196,6 +204,8 @@ def load_settings(environ: dict[str, str] | None = None, **overrides) -> Setting
     values["api_rate_limit"] = _env("IDP_API_RATE_LIMIT", environ) or Settings.api_rate_limit
     values["smtp_url"] = _env("IDP_SMTP_URL", environ) or ""
     values["mail_sender"] = _env("IDP_MAIL_SENDER", environ) or Settings.mail_sender
+    proxies = _env("IDP_TRUSTED_PROXIES", environ)
+    values["trusted_proxies"] = _validate_trusted_proxies(proxies.strip()) if proxies else 0
     providers = _env("IDP_LHG_PROVIDERS", environ)
     values["lhg_providers"] = _validate_providers(providers) if providers else ()
 
@@ -243,4 +253,19 @@ ENVIRONMENT = {
     "IDP_LHG_PROVIDERS": "JSON list of upstream Lufthansa Group ID providers",
     "IDP_SMTP_URL": "smtp://host:port or smtps://host:port for outgoing mail",
     "IDP_MAIL_SENDER": "sender address of outgoing mail",
+    "IDP_TRUSTED_PROXIES": "how many reverse proxies in front set X-Forwarded-For (default 0)",
 }
+
+
+#: prometheus_client reads its multiprocess directory from this variable, and only there.
+PROMETHEUS_DIRECTORY_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def shared_metrics_directory() -> str | None:
+    """Where the worker processes of ``mam-idp serve`` keep their metric files, if any."""
+    return _env(PROMETHEUS_DIRECTORY_VARIABLE, dict(os.environ))
+
+
+def share_metrics_directory(path: Path) -> None:
+    """Hand the metric files' directory to the worker processes about to be forked."""
+    os.environ[PROMETHEUS_DIRECTORY_VARIABLE] = str(path)

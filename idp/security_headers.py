@@ -44,3 +44,14 @@ def apply_security_headers(response: Response) -> Response:
             headers["Cache-Control"] = "no-store"
             headers.setdefault("Pragma", "no-cache")
     return response
+
+
+def retry_after_only_when_limited(response: Response) -> Response:
+    """``Retry-After`` only on 429 (RFC 6585 §4), the one answer that asks to wait.
+
+    flask-limiter adds it next to its X-RateLimit-* headers on every response
+    under a limit, where it would tell clients to back off from a success.
+    """
+    if response.status_code != 429:
+        response.headers.pop("Retry-After", None)
+    return response

@@ -9,14 +9,23 @@ every worker reads the same environment.
 Workers are gunicorn's ``gthread`` kind: a few threads per process keep
 keep-alive connections and slow clients from holding a whole process, while
 argon2 (which releases the GIL) can use every core.
+
+Metrics are kept in prometheus_client's multiprocess mode: every worker writes
+its counters into files in one directory (emptied at start, named to the
+workers through the environment before they are forked), and ``/metrics`` in
+any worker sums them all. Counters of a worker that exited keep counting.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
+
+from idp.config import share_metrics_directory
 
 #: Defaults of ``mam-idp serve`` (INTERFACE.md).
 DEFAULT_HOST = "127.0.0.1"
@@ -62,7 +71,41 @@ def server_options(
         # Forwarded headers are Werkzeug's ProxyFix's business (IDP_TRUSTED_PROXIES).
         "forwarded_allow_ips": "",
         "secure_scheme_headers": {},
+        # gunicorn's own lines (workers booting, timeouts) as JSON, like the application's.
+        "logconfig_dict": LOGGING,
     }
+
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "root": {"level": "INFO", "handlers": ["stderr"]},
+    "loggers": {
+        "gunicorn.error": {"level": "INFO", "handlers": [], "propagate": True},
+        "gunicorn.access": {"level": "INFO", "handlers": [], "propagate": False},
+    },
+    "handlers": {"stderr": {"class": "idp.observability.logs.StderrHandler", "formatter": "json"}},
+    "formatters": {"json": {"()": "idp.observability.logs.JsonFormatter"}},
+}
+
+
+def prepare_metrics_directory(path: Path) -> Callable:
+    """Empty the metric files' directory and hand it to the workers; returns the hook
+    gunicorn calls when a worker exits."""
+    if "prometheus_client" in sys.modules:
+        # Its values would already live in this process, and so in every fork of it.
+        raise RuntimeError("prometheus_client was imported before the metrics directory was set")
+    path.mkdir(parents=True, exist_ok=True)
+    for stale in path.glob("*.db"):
+        stale.unlink()  # counts of an earlier run are not this run's
+    share_metrics_directory(path)
+
+    def child_exit(_server, worker) -> None:
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid, str(path))
+
+    return child_exit
 
 
 def serve(
@@ -71,6 +114,10 @@ def serve(
     port: int = DEFAULT_PORT,
     workers: int = DEFAULT_WORKERS,
     threads: int = DEFAULT_THREADS,
+    metrics_dir: Path | None = None,
 ) -> None:
     """Run gunicorn in the foreground until SIGTERM or SIGINT."""
-    ProductionServer(factory, server_options(host, port, workers, threads)).run()
+    options = server_options(host, port, workers, threads)
+    if metrics_dir is not None:
+        options["child_exit"] = prepare_metrics_directory(metrics_dir)
+    ProductionServer(factory, options).run()

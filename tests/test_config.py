@@ -86,6 +86,7 @@ def test_keys_from_the_environment_are_used_and_nothing_is_written(tmp_path):
         ("IDP_LHG_PROVIDERS", "[{", "not valid JSON"),
         ("IDP_LHG_PROVIDERS", '{"airline": "LH"}', "must be a JSON list"),
         ("IDP_LHG_PROVIDERS", '[{"airline": "LH"}]', "needs airline, issuer"),
+        ("IDP_TRUSTED_PROXIES", "-1", "whole number"),
     ],
 )
 def test_bad_settings_are_refused_with_a_clear_message(tmp_path, variable, value, message):

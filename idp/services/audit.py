@@ -9,11 +9,16 @@ from __future__ import annotations
 import logging
 
 from flask import has_request_context, request
+from sqlalchemy import event as orm_event
+from sqlalchemy.orm import Session
 
 from idp.extensions import db
 from idp.models import AuditEvent
 
 log = logging.getLogger(__name__)
+
+#: Events of the session's open transaction, counted in the metrics once it commits.
+_SESSION_KEY = "idp.audit_events"
 
 FORBIDDEN_DETAIL_KEYS = {"password", "code", "token", "secret", "access_token", "refresh_token"}
 
@@ -38,5 +43,24 @@ def record(
         details=details,
     )
     db.session.add(entry)
+    db.session.info.setdefault(_SESSION_KEY, []).append((event, details))
     log.info("audit %s member=%s client=%s", event, member_id, client_id)
     return entry
+
+
+@orm_event.listens_for(Session, "after_commit")
+def _count_committed(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint: the outer transaction may still roll back
+    events = session.info.pop(_SESSION_KEY, None)
+    if events:
+        # Imported here: see idp.observability.metrics on when prometheus_client loads.
+        from idp.observability import metrics
+
+        metrics.count_audit_events(events)
+
+
+@orm_event.listens_for(Session, "after_rollback")
+def _forget_rolled_back(session: Session) -> None:
+    if not session.in_nested_transaction():
+        session.info.pop(_SESSION_KEY, None)

@@ -1,0 +1,157 @@
+"""Log lines as operators read them: one JSON object per line on stderr.
+
+Every line carries a timestamp, the level, the logger, the message and, inside a
+request, the request id; tracebacks go into the same line. The application
+writes its own access log (``idp.access``): the path without its query string,
+because query strings carry one-time values (``code``, ``id_token_hint``,
+``state``). Werkzeug's development server logs the raw request line: its
+request lines are dropped (the access log has them) and any other query string
+it logs is cut off.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+
+from flask import Flask, Response, has_request_context, request
+
+ACCESS_LOGGER = "idp.access"
+REQUEST_ID_HEADER = "X-Request-Id"
+_REQUEST_ID_KEY = "idp.request_id"
+_STARTED_KEY = "idp.request_started"
+
+#: An incoming request id is kept when it is short and made of safe characters
+#: (a UUID, a proxy's hex id); anything else is replaced by a new one.
+_VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+#: Fields an access line carries besides the message.
+ACCESS_FIELDS = ("method", "path", "status", "duration_ms", "remote_addr", "endpoint")
+
+
+def request_id() -> str | None:
+    """This request's id: the caller's ``X-Request-Id`` when valid, else a new one."""
+    if not has_request_context():
+        return None
+    environ = request.environ
+    found = environ.get(_REQUEST_ID_KEY)
+    if found is None:
+        incoming = request.headers.get(REQUEST_ID_HEADER, "")
+        found = incoming if _VALID_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+        environ[_REQUEST_ID_KEY] = found
+    return found
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record; never more than one line."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        rid = getattr(record, "request_id", None) or request_id()
+        if rid:
+            line["request_id"] = rid
+        for name in ACCESS_FIELDS:
+            if hasattr(record, name):
+                line[name] = getattr(record, name)
+        if record.exc_info:
+            line["traceback"] = self.formatException(record.exc_info)
+        elif record.exc_text:
+            line["traceback"] = record.exc_text
+        if record.stack_info:
+            line["stack"] = self.formatStack(record.stack_info)
+        return json.dumps(line, ensure_ascii=False, default=str)
+
+
+class StderrHandler(logging.StreamHandler):
+    """The process's stderr as it was when logging was configured (like ``basicConfig``).
+
+    Its own class, so that configuring twice (every ``create_app``) adds it once.
+    """
+
+    def __init__(self):
+        super().__init__(sys.stderr)
+
+
+_QUERY = re.compile(r"\?[^\s\"]*")
+
+
+class WerkzeugRequestLines(logging.Filter):
+    """Werkzeug's development server logs the full request line, query string included."""
+
+    #: How the format of ``WSGIRequestHandler.log_request`` ends (after address and date).
+    REQUEST_LINE = '"%s" %s %s'
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str) and record.msg.endswith(self.REQUEST_LINE):
+            return False  # the application's access log has this request, without secrets
+        if isinstance(record.msg, str):
+            record.msg = _QUERY.sub("?…", record.msg)
+        if record.args:
+            args = record.args if isinstance(record.args, tuple) else (record.args,)
+            record.args = tuple(_QUERY.sub("?…", a) if isinstance(a, str) else a for a in args)
+        return True
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    """Send every logger's records to stderr as JSON lines; once per process."""
+    root = logging.getLogger()
+    if not any(isinstance(h, StderrHandler) for h in root.handlers):
+        handler = StderrHandler()
+        handler.setFormatter(JsonFormatter())
+        root.addHandler(handler)
+    if root.level == logging.NOTSET or root.level > level:
+        root.setLevel(level)
+    werkzeug = logging.getLogger("werkzeug")
+    if not any(isinstance(f, WerkzeugRequestLines) for f in werkzeug.filters):
+        werkzeug.addFilter(WerkzeugRequestLines())
+
+
+def _start() -> None:
+    request.environ[_STARTED_KEY] = time.perf_counter()
+    request_id()
+
+
+def _finish(response: Response) -> Response:
+    rid = request_id()
+    response.headers[REQUEST_ID_HEADER] = rid
+    started = request.environ.get(_STARTED_KEY, time.perf_counter())
+    elapsed = time.perf_counter() - started
+    # Imported here, not at the top: prometheus_client must first be imported in the
+    # worker processes, after ``mam-idp serve`` has named their shared directory.
+    from idp.observability import metrics
+
+    metrics.observe_request(request.endpoint, request.method, response.status_code, elapsed)
+    logging.getLogger(ACCESS_LOGGER).info(
+        "%s %s %s",
+        request.method,
+        request.path,
+        response.status_code,
+        extra={
+            "method": request.method,
+            "path": request.path,
+            "status": response.status_code,
+            "duration_ms": round(elapsed * 1000, 1),
+            "remote_addr": request.remote_addr,
+            "endpoint": request.endpoint,
+            "request_id": rid,
+        },
+    )
+    return response
+
+
+def init_request_logging(app: Flask) -> None:
+    """A request id and an access line for every request, and its metrics."""
+    app.before_request_funcs.setdefault(None, []).insert(0, _start)
+    # Flask runs after_request functions last-registered first: at the front of the
+    # list this one runs after all others and sees the status that is sent.
+    app.after_request_funcs.setdefault(None, []).insert(0, _finish)
