@@ -4,7 +4,13 @@ A notification is queued in the same transaction as the event it reports (a
 session ending, later a consent withdrawal), so it exists exactly when the event
 does. Delivery happens after that transaction commits, in a small pool of
 background threads, so a slow or failing partner never holds up a member; what
-is left over (a restart, a long outage) is sent by ``mam-idp notifications send``.
+is left over (a restart, a long outage) is sent by ``mam-idp worker``, which
+polls the outbox continuously, or once by ``mam-idp notifications send``.
+
+Every attempt, from a background thread or a worker in any process, first
+claims its row in one UPDATE that counts the attempt and leases the row
+(``LEASE``): only one of them sends, and a row whose sender died is due again
+when the lease runs out.
 
 The outbox keeps the claims, not a signed token: every attempt signs afresh
 with a new ``iat``, ``exp`` and ``jti``, so a token delivered on the fifth try is
@@ -22,6 +28,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -298,10 +305,18 @@ def due_ids(limit: int = 500) -> list[int]:
     )
 
 
-def deliver_due(limit: int = 500) -> dict[str, int]:
-    """One attempt at every notification that is due (the CLI); returns counts."""
+def deliver_due(
+    limit: int = 500, should_stop: Callable[[], bool] | None = None
+) -> dict[str, int]:
+    """One attempt at every notification that is due (the CLI, the worker); returns counts.
+
+    ``should_stop`` is asked before each notification, so a worker that is told
+    to stop finishes the one in hand and leaves the rest for its next run.
+    """
     counts = {"delivered": 0, "failed": 0, "abandoned": 0, "skipped": 0}
     for notification_id in due_ids(limit):
+        if should_stop is not None and should_stop():
+            break
         counts[deliver(notification_id).status] += 1
     counts["pending"] = db.session.scalar(
         select(db.func.count(PartnerNotification.id)).where(
@@ -309,6 +324,8 @@ def deliver_due(limit: int = 500) -> dict[str, int]:
             PartnerNotification.abandoned_at.is_(None),
         )
     )
+    # End the read: a worker polling an idle outbox holds no transaction between runs.
+    db.session.commit()
     return counts
 
 

@@ -63,6 +63,7 @@ class LiveProvider:
             self.env["IDP_REDIS_URL"] = redis_url
         self.env.update(env)
         self.process: subprocess.Popen | None = None
+        self.spawned: list[Spawned] = []
 
     def run(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
         """Run one ``mam-idp`` command with the server's settings."""
@@ -99,7 +100,21 @@ class LiveProvider:
         raise AssertionError(f"mam-idp did not answer within {timeout} s:\n{self.output()}")
 
     def output(self) -> str:
-        return self.log.read_text(errors="replace") if self.log.exists() else ""
+        text = self.log.read_text(errors="replace") if self.log.exists() else ""
+        for other in self.spawned:
+            text += f"\n--- mam-idp {' '.join(other.command)} ---\n{other.output()}"
+        return text
+
+    def spawn(self, *command: str, **env: str) -> Spawned:
+        """Start another ``mam-idp COMMAND`` with the same settings (e.g. ``worker``).
+
+        It is not waited for; ``close()`` stops it with the server.
+        """
+        process = Spawned(
+            command, self.tmp / f"{command[0]}-{len(self.spawned)}.log", {**self.env, **env}
+        )
+        self.spawned.append(process)
+        return process
 
     def stop(self, timeout: float = 20) -> int | None:
         """SIGTERM the server's process group; returns its exit status."""
@@ -126,6 +141,8 @@ class LiveProvider:
 
     def close(self) -> None:
         self.stop()
+        for other in self.spawned:
+            other.stop()
         if self._app is not None:
             from idp.extensions import db
 
@@ -138,6 +155,53 @@ class LiveProvider:
             with engine.connect() as conn:
                 conn.execute(text(f"DROP SCHEMA {self._schema} CASCADE"))
             engine.dispose()
+
+
+class Spawned:
+    """One more ``mam-idp`` process beside the server, in a process group of its own."""
+
+    def __init__(self, command: tuple[str, ...], log: Path, env: dict[str, str]):
+        self.command = command
+        self.log = log
+        self._log_handle = log.open("ab")
+        self.process = subprocess.Popen(
+            [str(SCRIPT), *command],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log_handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    def wait_for_output(self, text: str, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while text not in self.output():
+            if self.process.poll() is not None:
+                raise AssertionError(f"mam-idp {' '.join(self.command)} exited:\n{self.output()}")
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no {text!r} within {timeout} s:\n{self.output()}")
+            time.sleep(0.05)
+
+    def signal(self, signum: int = signal.SIGTERM) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signum)
+
+    def wait(self, timeout: float) -> int:
+        return self.process.wait(timeout)
+
+    def stop(self, timeout: float = 20) -> int:
+        """SIGTERM; SIGKILL after ``timeout`` seconds. Returns the exit status."""
+        self.signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout)
+        self._log_handle.close()
+        return self.process.returncode
 
 
 @contextmanager
