@@ -35,7 +35,11 @@ def free_port() -> int:
 
 
 class LiveProvider:
-    def __init__(self, tmp: Path, backend: str, redis_url: str = "", **env: str):
+    def __init__(
+        self, tmp: Path, backend: str, redis_url: str = "", script: Path = SCRIPT, **env: str
+    ):
+        #: The ``mam-idp`` to run: this environment's, or one installed elsewhere.
+        self.script = script
         self.tmp = tmp
         self.backend = backend
         self.port = free_port()
@@ -68,7 +72,8 @@ class LiveProvider:
     def run(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
         """Run one ``mam-idp`` command with the server's settings."""
         return subprocess.run(
-            [str(SCRIPT), *args], env=self.env, capture_output=True, text=True, timeout=timeout
+            [str(self.script), *args], env=self.env, capture_output=True, text=True,
+            timeout=timeout, cwd=self.tmp,
         )
 
     def migrate(self) -> None:
@@ -80,8 +85,9 @@ class LiveProvider:
         command = command or ("serve", "--port", str(self.port), "--workers", "2")
         self._log_handle = self.log.open("ab")
         self.process = subprocess.Popen(
-            [str(SCRIPT), *command],
+            [str(self.script), *command],
             env=self.env,
+            cwd=self.tmp,
             stdin=subprocess.DEVNULL,
             stdout=self._log_handle,
             stderr=subprocess.STDOUT,
@@ -111,7 +117,10 @@ class LiveProvider:
         It is not waited for; ``close()`` stops it with the server.
         """
         process = Spawned(
-            command, self.tmp / f"{command[0]}-{len(self.spawned)}.log", {**self.env, **env}
+            self.script,
+            command,
+            self.tmp / f"{command[0]}-{len(self.spawned)}.log",
+            {**self.env, **env},
         )
         self.spawned.append(process)
         return process
@@ -160,13 +169,14 @@ class LiveProvider:
 class Spawned:
     """One more ``mam-idp`` process beside the server, in a process group of its own."""
 
-    def __init__(self, command: tuple[str, ...], log: Path, env: dict[str, str]):
+    def __init__(self, script: Path, command: tuple[str, ...], log: Path, env: dict[str, str]):
         self.command = command
         self.log = log
         self._log_handle = log.open("ab")
         self.process = subprocess.Popen(
-            [str(SCRIPT), *command],
+            [str(script), *command],
             env=env,
+            cwd=log.parent,
             stdin=subprocess.DEVNULL,
             stdout=self._log_handle,
             stderr=subprocess.STDOUT,
