@@ -160,7 +160,7 @@ def withdraw_consent_command(as_json: bool, member: str, partner_id: str) -> Non
 
     Every token of the member at the partner's clients is revoked at once and the
     partner is notified; notifications that cannot be delivered now stay in the
-    outbox for `mam-idp notifications send`.
+    outbox for `mam-idp worker` (or `mam-idp notifications send`).
     """
     from idp.extensions import db
     from idp.models import Partner
