@@ -174,3 +174,23 @@ def test_a_failing_run_is_logged_and_the_worker_goes_on(app, app_ctx, monkeypatc
     stopper.join()
     assert len(calls) >= 2  # it kept polling after the failure
     assert any("notification run failed" in r.getMessage() for r in caplog.records)
+
+
+def test_a_closed_dispatcher_fires_no_retry_and_takes_nothing_new(app, monkeypatch):
+    dispatcher = notifications.Dispatcher(app)
+    ran = []
+    monkeypatch.setattr(dispatcher, "_run", ran.append)
+    dispatcher.submit([1], delay=0.05)
+    dispatcher.close()
+    threading.Event().wait(0.3)
+    dispatcher.submit([2])
+    assert ran == []
+
+
+def test_a_dispatcher_retry_fires_after_its_delay(app, monkeypatch):
+    dispatcher = notifications.Dispatcher(app)
+    fired = threading.Event()
+    monkeypatch.setattr(dispatcher, "_run", lambda ids: fired.set())
+    dispatcher.submit([1], delay=0.05)
+    assert fired.wait(5)
+    dispatcher.close()

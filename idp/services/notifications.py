@@ -335,28 +335,50 @@ def deliver_due(
 class Dispatcher:
     """A lazily started thread pool per application that delivers and retries.
 
-    Retries wait on daemon timers, so a process that exits leaves them to the
-    CLI instead of waiting for them.
+    Retries wait on daemon timers, so a process that exits leaves them to
+    ``mam-idp worker`` instead of waiting for them. ``close()`` stops it: no
+    timer fires and nothing new is taken after that.
     """
 
     def __init__(self, app: Flask):
         self.app = app
         self._executor: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
+        self._timers: set[threading.Timer] = set()
+        self._closed = False
 
     def submit(self, ids: list[int], delay: float = 0.0) -> None:
-        if delay > 0:
-            timer = threading.Timer(delay, self.submit, args=(ids,))
-            timer.daemon = True
-            timer.start()
-            return
         with self._lock:
+            if self._closed:
+                return
+            if delay > 0:
+                timer = threading.Timer(delay, self._fire, args=(ids,))
+                timer.daemon = True
+                self._timers.add(timer)
+                timer.start()
+                return
             if self._executor is None:
                 self._executor = ThreadPoolExecutor(
                     max_workers=WORKERS, thread_name_prefix="partner-notifications"
                 )
             executor = self._executor
         executor.submit(self._run, list(ids))
+
+    def _fire(self, ids: list[int]) -> None:
+        with self._lock:
+            self._timers.discard(threading.current_thread())
+        self.submit(ids)
+
+    def close(self) -> None:
+        """Cancel waiting retries and wait for deliveries in progress (the rows stay due)."""
+        with self._lock:
+            self._closed = True
+            timers, self._timers = self._timers, set()
+            executor, self._executor = self._executor, None
+        for timer in timers:
+            timer.cancel()
+        if executor is not None:
+            executor.shutdown(wait=True, cancel_futures=True)
 
     def _run(self, ids: list[int]) -> None:
         with self.app.app_context():

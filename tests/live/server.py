@@ -154,7 +154,10 @@ class LiveProvider:
             other.stop()
         if self._app is not None:
             from idp.extensions import db
+            from idp.services.notifications import dispatcher
 
+            # No retry timer of this app may fire later, inside another test.
+            dispatcher(self._app).close()
             with self._app.app_context():
                 db.session.remove()
                 db.engine.dispose()
