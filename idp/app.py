@@ -13,7 +13,11 @@ from idp.extensions import babel, csrf, db, keyring, limiter, migrate
 
 LOCALES = ("en", "de", "nl", "pl")
 PACKAGE_DIR = Path(__file__).resolve().parent
-MIGRATIONS_DIR = PACKAGE_DIR.parent / "migrations"
+# An installed package carries the migrations inside it (setup.py); a working copy beside it.
+MIGRATIONS_DIR = next(
+    (d for d in (PACKAGE_DIR / "migrations", PACKAGE_DIR.parent / "migrations") if d.is_dir()),
+    PACKAGE_DIR.parent / "migrations",
+)
 
 
 def create_app(settings: Settings | None = None, **overrides) -> Flask:

@@ -160,7 +160,7 @@ def withdraw_consent_command(as_json: bool, member: str, partner_id: str) -> Non
 
     Every token of the member at the partner's clients is revoked at once and the
     partner is notified; notifications that cannot be delivered now stay in the
-    outbox for `mam-idp notifications send`.
+    outbox for `mam-idp worker` (or `mam-idp notifications send`).
     """
     from idp.extensions import db
     from idp.models import Partner
@@ -398,6 +398,61 @@ def serve_command(ctx: click.Context, host: str, port: int, workers: int, thread
     )
 
 
+@click.command("worker")
+@click.option(
+    "--interval",
+    default=2.0,
+    show_default=True,
+    type=click.FloatRange(0.1, 3600),
+    help="Seconds between polls of an idle outbox.",
+)
+@click.option("--once", is_flag=True, help="One pass over both outboxes, then stop.")
+@click.pass_context
+def worker_command(ctx: click.Context, interval: float, once: bool) -> None:
+    """Deliver the mail outbox and partner notifications continuously; stops on SIGTERM."""
+    from flask.cli import ScriptInfo
+
+    from idp.services.errors import InvalidInput
+    from idp.worker import Worker, handle_stop_signals, log_to_stderr
+
+    app = ctx.ensure_object(ScriptInfo).load_app()
+    if not app.testing:
+        log_to_stderr()
+    try:
+        worker = Worker(app, interval=interval)
+    except InvalidInput as exc:
+        click.echo(f"Error: the configuration is not usable: IDP_SMTP_URL: {exc.message}", err=True)
+        ctx.exit(EXIT_CONFIG)
+    if once:
+        worker.run_once()
+        return
+    handle_stop_signals(worker)
+    worker.run()
+
+
+@click.command("purge", cls=JSONCommand)
+@click.option("--dry-run", is_flag=True, help="Count what would be deleted; delete nothing.")
+@click.option(
+    "--batch-size", default=500, show_default=True, type=click.IntRange(1, 100_000),
+    help="Rows deleted per transaction.",
+)
+@json_option
+@with_appcontext
+def purge_command(as_json: bool, dry_run: bool, batch_size: int) -> None:
+    """Delete what has outlived its purpose: expired codes, tokens, steps, sessions, outbox rows.
+
+    Consent records and the audit log are never deleted. Safe to run at any
+    time and as often as wanted, e.g. hourly from cron or a systemd timer.
+    """
+    from idp.services.retention import purge
+
+    deleted = purge(dry_run=dry_run, batch_size=batch_size)
+    verb = "would delete" if dry_run else "deleted"
+    lines = [f"{table}: {verb} {count}" for table, count in deleted.items()]
+    lines.append(f"Total: {verb} {sum(deleted.values())} rows.")
+    emit(as_json, {"deleted": deleted}, "\n".join(lines))
+
+
 @click.command("demo")
 @click.option("--no-serve", is_flag=True, help="Migrate and seed, print, then stop.")
 @with_appcontext
@@ -417,6 +472,8 @@ def register_commands(app: Flask) -> None:
         keys,
         demo_command,
         serve_command,
+        worker_command,
+        purge_command,
         mail_commands,
         notifications_group,
     ):

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import socket
-import socketserver
-import threading
 from dataclasses import replace
 from datetime import timedelta
 from email import message_from_bytes, policy
@@ -18,56 +16,15 @@ from idp.models import OutgoingMail
 from idp.models.types import utcnow
 from idp.services.errors import InvalidInput
 from idp.services.mail import parse_smtp_url, queue_mail, send_pending
+from tests.smtp_sink import running_smtp_sink
 
 SENDER = "no-reply@login.miles-and-more.example"
 
 
-class _SmtpSession(socketserver.StreamRequestHandler):
-    """Just enough of RFC 5321 for smtplib: greet, accept envelopes, collect DATA."""
-
-    def reply(self, line: str) -> None:
-        self.wfile.write(line.encode() + b"\r\n")
-
-    def handle(self):
-        self.reply("220 sink ready")
-        lines: list[bytes] | None = None
-        while raw := self.rfile.readline():
-            if lines is not None:
-                if raw.rstrip(b"\r\n") == b".":
-                    self.server.messages.append(b"".join(lines))
-                    lines = None
-                    self.reply("250 queued")
-                else:
-                    lines.append(raw[1:] if raw.startswith(b"..") else raw)
-                continue
-            verb = raw[:4].upper()
-            if verb == b"EHLO":
-                self.reply("250-sink")
-                self.reply("250 8BITMIME")
-            elif verb == b"RCPT" and b"refused" in raw:
-                self.reply("550 no such mailbox")
-            elif verb in (b"HELO", b"MAIL", b"RCPT", b"RSET", b"NOOP"):
-                self.reply("250 ok")
-            elif verb == b"DATA":
-                lines = []
-                self.reply("354 go ahead")
-            elif verb == b"QUIT":
-                self.reply("221 bye")
-                return
-            else:
-                self.reply("502 not implemented")
-
-
 @pytest.fixture
 def smtp_sink():
-    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _SmtpSession)
-    server.daemon_threads = True
-    server.messages = []
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with running_smtp_sink() as server:
+        yield server
 
 
 def _url(server) -> str:

@@ -27,7 +27,10 @@ def test_every_provider_command_is_documented(app):
 
     ours = [
         path
-        for name in ("members", "partners", "clients", "keys", "demo")
+        for name in (
+            "members", "partners", "clients", "keys", "demo", "serve", "worker", "purge", "mail",
+            "notifications",
+        )
         if name in app.cli.commands
         for path in walk(app.cli.commands[name], (name,))
     ]

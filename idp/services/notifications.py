@@ -4,7 +4,13 @@ A notification is queued in the same transaction as the event it reports (a
 session ending, later a consent withdrawal), so it exists exactly when the event
 does. Delivery happens after that transaction commits, in a small pool of
 background threads, so a slow or failing partner never holds up a member; what
-is left over (a restart, a long outage) is sent by ``mam-idp notifications send``.
+is left over (a restart, a long outage) is sent by ``mam-idp worker``, which
+polls the outbox continuously, or once by ``mam-idp notifications send``.
+
+Every attempt, from a background thread or a worker in any process, first
+claims its row in one UPDATE that counts the attempt and leases the row
+(``LEASE``): only one of them sends, and a row whose sender died is due again
+when the lease runs out.
 
 The outbox keeps the claims, not a signed token: every attempt signs afresh
 with a new ``iat``, ``exp`` and ``jti``, so a token delivered on the fifth try is
@@ -22,6 +28,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -298,10 +305,18 @@ def due_ids(limit: int = 500) -> list[int]:
     )
 
 
-def deliver_due(limit: int = 500) -> dict[str, int]:
-    """One attempt at every notification that is due (the CLI); returns counts."""
+def deliver_due(
+    limit: int = 500, should_stop: Callable[[], bool] | None = None
+) -> dict[str, int]:
+    """One attempt at every notification that is due (the CLI, the worker); returns counts.
+
+    ``should_stop`` is asked before each notification, so a worker that is told
+    to stop finishes the one in hand and leaves the rest for its next run.
+    """
     counts = {"delivered": 0, "failed": 0, "abandoned": 0, "skipped": 0}
     for notification_id in due_ids(limit):
+        if should_stop is not None and should_stop():
+            break
         counts[deliver(notification_id).status] += 1
     counts["pending"] = db.session.scalar(
         select(db.func.count(PartnerNotification.id)).where(
@@ -309,6 +324,8 @@ def deliver_due(limit: int = 500) -> dict[str, int]:
             PartnerNotification.abandoned_at.is_(None),
         )
     )
+    # End the read: a worker polling an idle outbox holds no transaction between runs.
+    db.session.commit()
     return counts
 
 
@@ -318,28 +335,50 @@ def deliver_due(limit: int = 500) -> dict[str, int]:
 class Dispatcher:
     """A lazily started thread pool per application that delivers and retries.
 
-    Retries wait on daemon timers, so a process that exits leaves them to the
-    CLI instead of waiting for them.
+    Retries wait on daemon timers, so a process that exits leaves them to
+    ``mam-idp worker`` instead of waiting for them. ``close()`` stops it: no
+    timer fires and nothing new is taken after that.
     """
 
     def __init__(self, app: Flask):
         self.app = app
         self._executor: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
+        self._timers: set[threading.Timer] = set()
+        self._closed = False
 
     def submit(self, ids: list[int], delay: float = 0.0) -> None:
-        if delay > 0:
-            timer = threading.Timer(delay, self.submit, args=(ids,))
-            timer.daemon = True
-            timer.start()
-            return
         with self._lock:
+            if self._closed:
+                return
+            if delay > 0:
+                timer = threading.Timer(delay, self._fire, args=(ids,))
+                timer.daemon = True
+                self._timers.add(timer)
+                timer.start()
+                return
             if self._executor is None:
                 self._executor = ThreadPoolExecutor(
                     max_workers=WORKERS, thread_name_prefix="partner-notifications"
                 )
             executor = self._executor
         executor.submit(self._run, list(ids))
+
+    def _fire(self, ids: list[int]) -> None:
+        with self._lock:
+            self._timers.discard(threading.current_thread())
+        self.submit(ids)
+
+    def close(self) -> None:
+        """Cancel waiting retries and wait for deliveries in progress (the rows stay due)."""
+        with self._lock:
+            self._closed = True
+            timers, self._timers = self._timers, set()
+            executor, self._executor = self._executor, None
+        for timer in timers:
+            timer.cancel()
+        if executor is not None:
+            executor.shutdown(wait=True, cancel_futures=True)
 
     def _run(self, ids: list[int]) -> None:
         with self.app.app_context():

@@ -35,7 +35,11 @@ def free_port() -> int:
 
 
 class LiveProvider:
-    def __init__(self, tmp: Path, backend: str, redis_url: str = "", **env: str):
+    def __init__(
+        self, tmp: Path, backend: str, redis_url: str = "", script: Path = SCRIPT, **env: str
+    ):
+        #: The ``mam-idp`` to run: this environment's, or one installed elsewhere.
+        self.script = script
         self.tmp = tmp
         self.backend = backend
         self.port = free_port()
@@ -63,11 +67,13 @@ class LiveProvider:
             self.env["IDP_REDIS_URL"] = redis_url
         self.env.update(env)
         self.process: subprocess.Popen | None = None
+        self.spawned: list[Spawned] = []
 
     def run(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
         """Run one ``mam-idp`` command with the server's settings."""
         return subprocess.run(
-            [str(SCRIPT), *args], env=self.env, capture_output=True, text=True, timeout=timeout
+            [str(self.script), *args], env=self.env, capture_output=True, text=True,
+            timeout=timeout, cwd=self.tmp,
         )
 
     def migrate(self) -> None:
@@ -79,8 +85,9 @@ class LiveProvider:
         command = command or ("serve", "--port", str(self.port), "--workers", "2")
         self._log_handle = self.log.open("ab")
         self.process = subprocess.Popen(
-            [str(SCRIPT), *command],
+            [str(self.script), *command],
             env=self.env,
+            cwd=self.tmp,
             stdin=subprocess.DEVNULL,
             stdout=self._log_handle,
             stderr=subprocess.STDOUT,
@@ -99,7 +106,24 @@ class LiveProvider:
         raise AssertionError(f"mam-idp did not answer within {timeout} s:\n{self.output()}")
 
     def output(self) -> str:
-        return self.log.read_text(errors="replace") if self.log.exists() else ""
+        text = self.log.read_text(errors="replace") if self.log.exists() else ""
+        for other in self.spawned:
+            text += f"\n--- mam-idp {' '.join(other.command)} ---\n{other.output()}"
+        return text
+
+    def spawn(self, *command: str, **env: str) -> Spawned:
+        """Start another ``mam-idp COMMAND`` with the same settings (e.g. ``worker``).
+
+        It is not waited for; ``close()`` stops it with the server.
+        """
+        process = Spawned(
+            self.script,
+            command,
+            self.tmp / f"{command[0]}-{len(self.spawned)}.log",
+            {**self.env, **env},
+        )
+        self.spawned.append(process)
+        return process
 
     def stop(self, timeout: float = 20) -> int | None:
         """SIGTERM the server's process group; returns its exit status."""
@@ -126,9 +150,14 @@ class LiveProvider:
 
     def close(self) -> None:
         self.stop()
+        for other in self.spawned:
+            other.stop()
         if self._app is not None:
             from idp.extensions import db
+            from idp.services.notifications import dispatcher
 
+            # No retry timer of this app may fire later, inside another test.
+            dispatcher(self._app).close()
             with self._app.app_context():
                 db.session.remove()
                 db.engine.dispose()
@@ -138,6 +167,54 @@ class LiveProvider:
             with engine.connect() as conn:
                 conn.execute(text(f"DROP SCHEMA {self._schema} CASCADE"))
             engine.dispose()
+
+
+class Spawned:
+    """One more ``mam-idp`` process beside the server, in a process group of its own."""
+
+    def __init__(self, script: Path, command: tuple[str, ...], log: Path, env: dict[str, str]):
+        self.command = command
+        self.log = log
+        self._log_handle = log.open("ab")
+        self.process = subprocess.Popen(
+            [str(script), *command],
+            env=env,
+            cwd=log.parent,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log_handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    def wait_for_output(self, text: str, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while text not in self.output():
+            if self.process.poll() is not None:
+                raise AssertionError(f"mam-idp {' '.join(self.command)} exited:\n{self.output()}")
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no {text!r} within {timeout} s:\n{self.output()}")
+            time.sleep(0.05)
+
+    def signal(self, signum: int = signal.SIGTERM) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signum)
+
+    def wait(self, timeout: float) -> int:
+        return self.process.wait(timeout)
+
+    def stop(self, timeout: float = 20) -> int:
+        """SIGTERM; SIGKILL after ``timeout`` seconds. Returns the exit status."""
+        self.signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout)
+        self._log_handle.close()
+        return self.process.returncode
 
 
 @contextmanager
