@@ -1,0 +1,69 @@
+"""``make demo`` as a new member meets it: ``mam-idp demo`` in a subprocess, driven over HTTP.
+
+The printed member logs in at the demo partner website with the printed
+password and a TOTP code from the printed key, allows access, and comes back to
+the partner, which shows the miles it fetched. The demo is then stopped and
+started again on the same instance folder, and the member logs in again (the consent is remembered).
+"""
+
+from __future__ import annotations
+
+import pyotp
+import pytest
+import requests
+
+from tests.live.journey import allow, log_in
+from tests.live.server import SCRIPT, live_demo
+from tests.login_flow import totp_code
+
+pytestmark = pytest.mark.skipif(not SCRIPT.exists(), reason="mam-idp is not installed")
+
+
+def _round_trip(
+    demo, printed: dict[str, str], steps_ahead: int, consent_asked: bool
+) -> requests.Response:
+    with requests.Session() as http:
+        home = http.get(demo.partner_url + "/", timeout=10)
+        assert home.status_code == 200 and "Sign in to Demo Partner Shop" in home.text
+        login_page = http.post(demo.partner_url + "/login", timeout=10)
+        assert login_page.status_code == 200, login_page.text[:500]
+        assert login_page.url.startswith(demo.url + "/login")
+        consent = log_in(
+            http,
+            login_page,
+            printed["Email"],
+            printed["Password"],
+            totp_code(printed["TOTP key"], steps_ahead),
+        )
+        # The consent given once is remembered: the member is not asked again.
+        back = allow(http, consent) if consent_asked else consent
+        # Every page and request of the journey answered without a server error.
+        for response in [home, login_page, consent, back, *consent.history, *back.history]:
+            assert response.status_code < 500, (response.url, response.text[:500])
+        return back
+
+
+def test_the_printed_member_logs_in_at_the_partner_and_again_after_a_restart(tmp_path):
+    with live_demo(tmp_path) as demo:
+        printed = demo.credentials()
+        assert printed["Provider"] == demo.url
+        assert printed["Demo partner website"] == demo.partner_url + "/"
+        assert pyotp.TOTP(printed["TOTP key"]).now().isdigit()
+
+        back = _round_trip(demo, printed, steps_ahead=0, consent_asked=True)
+        assert back.url == demo.partner_url + "/"
+        assert "Welcome, Erika" in back.text
+        assert "48,250 miles" in back.text
+        assert printed["Email"] in back.text and printed["Card number"] in back.text
+
+        assert demo.stop() == 0, demo.output()
+        demo.start()
+        again = demo.credentials()
+        assert again["Password"] == printed["Password"]
+        assert again["TOTP key"] == printed["TOTP key"]
+        assert again["client_id"] == printed["client_id"]
+        # A used time step is refused (RFC 6238 §5.2): the next one is within the window.
+        back = _round_trip(demo, again, steps_ahead=1, consent_asked=False)
+        assert back.url == demo.partner_url + "/"
+        assert "48,250 miles" in back.text
+    assert "Traceback" not in demo.output()
