@@ -4,9 +4,13 @@ The printed member logs in at the demo partner website with the printed
 password and a TOTP code from the printed key, allows access, and comes back to
 the partner, which shows the miles it fetched. The demo is then stopped and
 started again on the same instance folder, and the member logs in again (the consent is remembered).
+Eight more members (made with ``mam-idp members create``) then log in at once.
 """
 
 from __future__ import annotations
+
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
 
 import pyotp
 import pytest
@@ -66,4 +70,38 @@ def test_the_printed_member_logs_in_at_the_partner_and_again_after_a_restart(tmp
         back = _round_trip(demo, again, steps_ahead=1, consent_asked=False)
         assert back.url == demo.partner_url + "/"
         assert "48,250 miles" in back.text
+    assert "Traceback" not in demo.output()
+
+
+def test_eight_members_log_in_at_the_demo_partner_at_once(tmp_path):
+    with live_demo(tmp_path) as demo:
+        members = []
+        for i in range(8):
+            key = pyotp.random_base32()
+            made = subprocess.run(
+                [str(SCRIPT), "members", "create", "--json", "--email", f"member{i}@demo.example",
+                 "--password", f"password of member {i}", "--given-name", f"Member{i}",
+                 "--family-name", "Demo", "--miles", str(1000 + i), "--totp-secret", key],
+                cwd=tmp_path, env=demo.env, capture_output=True, text=True, timeout=60,
+            )
+            assert made.returncode == 0, made.stderr
+            members.append((f"member{i}@demo.example", f"password of member {i}", key, 1000 + i))
+
+        def journey(email, password, key):
+            with requests.Session() as http:
+                login_page = http.post(demo.partner_url + "/login", timeout=30)
+                consent = log_in(http, login_page, email, password, totp_code(key))
+                back = allow(http, consent)
+                history = [login_page, *login_page.history, consent, *consent.history, back,
+                           *back.history]
+                return back, [r.status_code for r in history]
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            results = list(pool.map(lambda m: journey(*m[:3]), members))
+        for (back, statuses), (_email, _password, _key, miles) in zip(
+            results, members, strict=True
+        ):
+            assert all(status < 500 for status in statuses), statuses
+            assert back.url == demo.partner_url + "/"
+            assert f"{miles:,} miles" in back.text
     assert "Traceback" not in demo.output()
