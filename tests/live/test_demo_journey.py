@@ -3,8 +3,9 @@
 The printed member logs in at the demo partner website with the printed
 password and a TOTP code from the printed key, allows access, and comes back to
 the partner, which shows the miles it fetched. The demo is then stopped and
-started again on the same instance folder, and the member logs in again (the consent is remembered).
-Eight more members (made with ``mam-idp members create``) then log in at once.
+started again on the same instance folder, and the member logs in again (the
+consent is remembered). Eight more members (made with ``mam-idp members
+create``) log in at once.
 """
 
 from __future__ import annotations
