@@ -1,4 +1,8 @@
-"""The demo in a browser: ``mam-idp demo`` in a subprocess, chromium through both sites."""
+"""The demo in a browser: ``mam-idp demo`` in a subprocess, chromium through both sites.
+
+The subprocess is ``tests.live.server.LiveDemo``; the browser is the one every
+browser test shares.
+"""
 
 from __future__ import annotations
 
