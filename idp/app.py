@@ -6,9 +6,9 @@ import logging
 from pathlib import Path
 
 from flask import Flask, g, request, session, url_for
-from sqlalchemy import event
 
 from idp.config import Settings, load_settings
+from idp.database import configure_sqlite
 from idp.extensions import babel, csrf, db, keyring, limiter, migrate
 
 LOCALES = ("en", "de", "nl", "pl")
@@ -122,30 +122,11 @@ def _bind_extensions(app: Flask, settings: Settings) -> None:
     db.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
-            _make_sqlite_transactional(db.engine)
+            configure_sqlite(db.engine)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
     csrf.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
-
-
-def _make_sqlite_transactional(engine) -> None:
-    """Let SQLAlchemy, not pysqlite, begin transactions, so savepoints behave.
-
-    Also turns on foreign keys, which SQLite leaves off by default.
-    """
-
-    @event.listens_for(engine, "connect")
-    def _connect(dbapi_connection, _record):
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=5000")
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _begin(connection):
-        connection.exec_driver_sql("BEGIN")
 
 
 def _register_oauth(app: Flask) -> None:

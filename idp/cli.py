@@ -455,12 +455,16 @@ def purge_command(as_json: bool, dry_run: bool, batch_size: int) -> None:
 
 @click.command("demo")
 @click.option("--no-serve", is_flag=True, help="Migrate and seed, print, then stop.")
+@click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True,
+              help="The provider's port; the issuer follows it unless IDP_ISSUER is set.")
+@click.option("--partner-port", type=click.IntRange(1, 65535), default=5001, show_default=True,
+              help="The demo partner website's port.")
 @with_appcontext
-def demo_command(no_serve: bool) -> None:
+def demo_command(no_serve: bool, port: int, partner_port: int) -> None:
     """Migrate, seed the demo data, and serve the provider and the demo partner website."""
     from idp.demo import run_demo
 
-    run_demo(serve=not no_serve)
+    run_demo(serve=not no_serve, port=port, partner_port=partner_port)
 
 
 def register_commands(app: Flask) -> None:

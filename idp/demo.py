@@ -1,13 +1,20 @@
 """``mam-idp demo``: migrate, seed, print the demo member's credentials, serve both sites.
 
 The provider listens on 127.0.0.1:5000 and the demo partner website
-(``examples.partner``) on 127.0.0.1:5001, each with werkzeug's threaded server.
+(``examples.partner``) on 127.0.0.1:5001 (``--port``, ``--partner-port``), each
+with werkzeug's threaded server. The issuer follows ``--port`` unless
+``IDP_ISSUER`` names another one.
+
+The command's own application context ends its database session before
+serving: a transaction left open there (on SQLite, a lock on the file) would
+make the first login wait and fail.
 """
 
 from __future__ import annotations
 
 import sys
 import threading
+from dataclasses import replace
 from urllib.parse import urlsplit
 
 import click
@@ -16,27 +23,38 @@ from flask import Flask, current_app
 from flask_migrate import upgrade
 from werkzeug.serving import make_server
 
-from idp.services.demo import DEMO_PARTNER_URL, DemoSeed, seed_demo
+from idp.config import Settings
+from idp.extensions import db
+from idp.services.demo import DemoSeed, seed_demo
 
-PROVIDER_ADDRESS = ("127.0.0.1", 5000)
-PARTNER_ADDRESS = ("127.0.0.1", 5001)
+HOST = "127.0.0.1"
+PROVIDER_PORT = 5000
+PARTNER_PORT = 5001
 TOTP_ISSUER = "Miles & More"
 
 
-def run_demo(serve: bool = True) -> None:
-    settings = current_app.config["IDP"]
+def run_demo(
+    serve: bool = True, port: int = PROVIDER_PORT, partner_port: int = PARTNER_PORT
+) -> None:
+    app = current_app._get_current_object()
+    provider_url = f"http://{HOST}:{port}"
+    settings = app.config["IDP"]
+    if settings.issuer == Settings.issuer and provider_url != Settings.issuer:
+        settings = replace(settings, issuer=provider_url)
+        app.config["IDP"] = settings
     upgrade()
-    seed = seed_demo(settings.instance_path, DEMO_PARTNER_URL)
+    seed = seed_demo(settings.instance_path, f"http://{HOST}:{partner_port}")
+    # Nothing of the seeding may stay open while the servers' threads write.
+    db.session.remove()
     partner_app = load_partner_app(settings.issuer, seed)
     print_credentials(seed, settings.issuer, partner_available=partner_app is not None)
-    expected = f"http://{PROVIDER_ADDRESS[0]}:{PROVIDER_ADDRESS[1]}"
-    if settings.issuer != expected:
+    if settings.issuer != provider_url:
         click.echo(
-            f"Warning: IDP_ISSUER is {settings.issuer}, but the demo serves {expected}.",
+            f"Warning: IDP_ISSUER is {settings.issuer}, but the demo serves {provider_url}.",
             err=True,
         )
     if serve:
-        serve_demo(current_app._get_current_object(), partner_app)
+        serve_demo(app, partner_app, port, partner_port)
 
 
 def load_partner_app(issuer: str, seed: DemoSeed) -> Flask | None:
@@ -92,20 +110,28 @@ def print_credentials(seed: DemoSeed, issuer: str, partner_available: bool) -> N
         import segno
 
         segno.make(otpauth_uri(seed), error="m").terminal(compact=True)
+    # Piped into a file or ``tee``, the credentials must not wait in a buffer while we serve.
+    sys.stdout.flush()
 
 
-def serve_demo(provider: Flask, partner: Flask | None) -> None:
+def serve_demo(
+    provider: Flask,
+    partner: Flask | None,
+    port: int = PROVIDER_PORT,
+    partner_port: int = PARTNER_PORT,
+) -> None:
     """Serve until interrupted; a port already in use is a clear error, not a traceback."""
     servers = []
     try:
-        servers.append(make_server(*PROVIDER_ADDRESS, provider, threaded=True))
+        servers.append(make_server(HOST, port, provider, threaded=True))
         if partner is not None:
-            servers.append(make_server(*PARTNER_ADDRESS, partner, threaded=True))
+            servers.append(make_server(HOST, partner_port, partner, threaded=True))
     except OSError as exc:
         for server in servers:
             server.server_close()
         raise click.ClickException(
-            f"Cannot listen ({exc.strerror}); is another demo running on ports 5000/5001?"
+            f"Cannot listen ({exc.strerror}); is another demo running on ports "
+            f"{port}/{partner_port}?"
         ) from exc
     threads = [
         threading.Thread(target=server.serve_forever, daemon=True, name=f"demo-{i}")

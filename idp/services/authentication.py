@@ -5,8 +5,10 @@ Rules carried here:
 - An unknown login name gets the same answer as a wrong password, spends the
   same argon2 time (``passwords.verify_password`` burns a dummy hash) and
   locks out the same way (see ``idp.services.lockout``).
-- Wrong passwords and wrong codes count against the account together; a
-  locked account is refused before anything is checked.
+- Wrong passwords and wrong codes count against the account together; every
+  attempt is counted before its password or code is checked, so parallel
+  attempts check at most the allowed number, and a locked account is refused
+  before anything is checked (see ``idp.services.lockout``).
 - Every failure is an audit event; no audit event carries a password, a code
   or a login name.
 
@@ -65,81 +67,91 @@ def normalise_login(login: str) -> str:
 def check_password(login: str, password: str) -> Member:
     """The first factor. Returns the member, or raises ``LoginRefused`` / ``LockedOut``.
 
-    Commits the failure count and audit events; a right password alone changes nothing
-    else (the lockout record is cleared only when the whole login succeeds).
+    The attempt is counted (and committed) before the hash is checked, and given
+    back when the password is right; a right password alone changes nothing else
+    (the lockout record is cleared only when the whole login succeeds).
     """
     name = normalise_login(login)
     member = find_by_login(name) if name else None
     key = lockout.member_key(member.id) if member else lockout.login_name_key(name)
     member_id = member.id if member else None
-
-    until = lockout.locked_until(key)
-    if until is not None:
-        audit.record("login.refused_locked", member_id=member_id, step="password")
-        db.session.commit()
-        raise LockedOut(until)
-
     credential = db.session.get(Credential, member.id) if member else None
-    if not verify_password(credential.password_hash if credential else None, password):
+    password_hash = credential.password_hash if credential else None
+
+    attempt = _take_attempt(key, member_id, step="password")
+    # No transaction is open from here to the end of argon2's ~100 ms.
+    if not verify_password(password_hash, password):
         _failed(
-            key,
+            attempt,
             "login.password_failed",
             member_id=member_id,
             reason="wrong_password" if member else "unknown_login",
         )
-    if needs_rehash(credential.password_hash):
+    lockout.give_back(attempt)
+    if needs_rehash(password_hash):
         credential.password_hash = hash_password(password)
-        audit.record("login.password_rehashed", member_id=member.id)
-        db.session.commit()
+        audit.record("login.password_rehashed", member_id=member_id)
+    _commit()
     return member
 
 
 def check_second_factor(member: Member, factor: SecondFactor, code: str) -> str:
     """The second factor; returns its RFC 8176 value. Raises ``LoginRefused`` / ``LockedOut``.
 
-    Commits: the code's used marker on success, the failure count on failure.
+    Commits: the counted attempt before the code is checked, then the code's used
+    marker on success or the failure on failure.
     """
     if factor not in SECOND_FACTORS:
         raise ValueError(f"unknown second factor {factor!r}")
-    key = lockout.member_key(member.id)
-    until = lockout.locked_until(key)
-    if until is not None:
-        audit.record("login.refused_locked", member_id=member.id, step=factor)
-        db.session.commit()
-        raise LockedOut(until)
-
+    member_id = member.id
+    attempt = _take_attempt(lockout.member_key(member_id), member_id, step=factor)
     verify = {
         "totp": second_factor.verify_totp,
         "recovery_code": second_factor.use_recovery_code,
         "email_code": second_factor.verify_email_code,
     }[factor]
     if not verify(member, code):
-        _failed(key, "login.second_factor_failed", member_id=member.id, method=factor)
-    audit.record("login.second_factor_passed", member_id=member.id, method=factor)
+        _failed(attempt, "login.second_factor_failed", member_id=member_id, method=factor)
+    lockout.give_back(attempt)
+    audit.record("login.second_factor_passed", member_id=member_id, method=factor)
     if factor == "recovery_code":
         audit.record(
             "recovery_code.used",
-            member_id=member.id,
+            member_id=member_id,
             remaining=second_factor.remaining_recovery_codes(member),
         )
-    db.session.commit()
+    _commit()
     return AMR_OF_FACTOR[factor]
 
 
-def _failed(key: str, event: str, member_id: str | None, **details) -> None:
-    """Count and audit a failure, commit, and raise what the member is told."""
-    until = lockout.record_failure(key)
+def _take_attempt(key: str, member_id: str | None, step: str) -> lockout.Attempt:
+    """Count the attempt and commit it, or refuse it unchecked when the key is locked."""
+    attempt = lockout.take_attempt(key)
+    if attempt.refused_until is not None:
+        audit.record("login.refused_locked", member_id=member_id, step=step)
+    _commit()
+    if attempt.refused_until is not None:
+        raise LockedOut(attempt.refused_until)
+    return attempt
+
+
+def _failed(attempt: lockout.Attempt, event: str, member_id: str | None, **details) -> None:
+    """Audit a failure (counted already), commit, and raise what the member is told."""
     audit.record(event, member_id=member_id, **details)
-    if until is not None:
-        audit.record("login.locked", member_id=member_id, until=until.isoformat())
+    if attempt.locks_until is not None:
+        audit.record("login.locked", member_id=member_id, until=attempt.locks_until.isoformat())
+    _commit()
+    if attempt.locks_until is not None:
+        raise LockedOut(attempt.locks_until)
+    raise LoginRefused("The login details are not right.")
+
+
+def _commit() -> None:
     try:
         db.session.commit()
     except SQLAlchemyError:
         db.session.rollback()
         raise
-    if until is not None:
-        raise LockedOut(until)
-    raise LoginRefused("The login details are not right.")
 
 
 def finish_login(member: Member, amr: list[str]) -> SSOSession:

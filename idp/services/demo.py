@@ -2,7 +2,8 @@
 
 Seeding is idempotent: a second run finds what the first made and only puts
 back what a visitor may have changed (the printed password and a TOTP key), so
-the printed credentials always work. The demo client's secret is kept in the
+the printed credentials always work; when the demo partner website moved to
+another address, the demo client's URIs follow it. The demo client's secret is kept in the
 instance folder (mode 0600) because only its hash is in the database.
 """
 
@@ -157,10 +158,27 @@ def _demo_client(
     else:
         # The secret was lost (only its hash is stored): the demo gets a new one.
         secret = rotate_client_secret(client)
+    _follow_partner(client, redirect_uri, post_logout, partner_url)
     approve_client(client.client_id)
     if stored != {"client_id": client.client_id, "client_secret": secret}:
         _write_client_file(instance_path / CLIENT_FILE, client.client_id, secret)
     return client, secret
+
+
+def _follow_partner(client: Client, redirect_uri: str, post_logout: str, partner_url: str) -> None:
+    """Point the demo client at the partner website's current address (commits if changed)."""
+    wanted = {
+        "redirect_uris": [redirect_uri],
+        "post_logout_redirect_uris": [post_logout],
+        "backchannel_logout_uri": f"{partner_url}/backchannel-logout",
+        "client_uri": partner_url,
+    }
+    changed = {name: value for name, value in wanted.items() if getattr(client, name) != value}
+    if changed:
+        for name, value in changed.items():
+            setattr(client, name, value)
+        audit.record("demo.client_moved", client_id=client.client_id)
+        db.session.commit()
 
 
 def _read_client_file(path: Path) -> dict | None:

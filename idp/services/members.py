@@ -123,6 +123,8 @@ def create_member(new: NewMember) -> Member:
     while number is None or _card_taken(number):
         number = generate_card_number()
 
+    # Hashed before the first write: argon2's ~100 ms must not hold SQLite's write lock.
+    password_hash = hash_password(new.password)
     now = utcnow()
     member = Member(
         email_index=email_index(email),
@@ -141,7 +143,7 @@ def create_member(new: NewMember) -> Member:
     member.cards.append(CardNumber(number_index=card_index(number), number=number, issued_at=now))
     db.session.add(member)
     db.session.flush()
-    credential = Credential(member_id=member.id, password_hash=hash_password(new.password))
+    credential = Credential(member_id=member.id, password_hash=password_hash)
     if new.totp_secret is not None:
         credential.totp_secret = normalize_totp_secret(new.totp_secret)
         credential.totp_enrolled_at = now

@@ -6,6 +6,8 @@ schema), migrates it with ``mam-idp db upgrade``, and starts ``mam-idp serve``
 ``provider.app()`` is an in-process app on the same database, for seeding rows
 and reading what the server wrote. Whatever the server printed is kept in
 ``provider.log`` and shown when a test fails.
+
+``LiveDemo`` runs ``mam-idp demo`` the way ``make demo`` does, on free ports.
 """
 
 from __future__ import annotations
@@ -230,3 +232,89 @@ def live_provider(tmp: Path, backend: str, redis_url: str = "", *command: str, *
         raise
     finally:
         provider.close()
+
+
+class LiveDemo:
+    """``mam-idp demo`` as ``make demo`` runs it: no settings, the instance folder in ``cwd``.
+
+    Only the ports differ (``--port``, ``--partner-port``), so that tests use free
+    ones; the issuer follows the port. ``credentials()`` reads what the demo printed.
+    """
+
+    def __init__(self, cwd: Path):
+        self.cwd = cwd
+        self.port = free_port()
+        self.partner_port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.partner_url = f"http://127.0.0.1:{self.partner_port}"
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith(("IDP_", "FLASK_"))}
+        self.process: subprocess.Popen | None = None
+        self._runs = 0
+
+    @property
+    def log(self) -> Path:
+        return self.cwd / f"demo-{self._runs}.log"
+
+    def start(self, timeout: float = 90) -> None:
+        self._runs += 1
+        self._log_handle = self.log.open("wb")
+        self.process = subprocess.Popen(
+            [str(SCRIPT), "demo", "--port", str(self.port), "--partner-port", str(self.partner_port)],
+            cwd=self.cwd,
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log_handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"mam-idp demo exited:\n{self.output()}")
+            try:
+                requests.get(self.partner_url + "/", timeout=2)
+                if requests.get(self.url + "/healthz", timeout=2).status_code < 500:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.2)
+        raise AssertionError(f"mam-idp demo did not answer within {timeout} s:\n{self.output()}")
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    def credentials(self) -> dict[str, str]:
+        """The demo member's ``Email``, ``Password``, ``TOTP key`` and the rest, as printed."""
+        printed = {}
+        for line in self.output().splitlines():
+            label, _, value = line.strip().partition("  ")
+            if value.strip():
+                printed[label] = value.strip()
+        return printed
+
+    def stop(self, timeout: float = 20) -> int | None:
+        """Ctrl+C, as a person stops the demo; returns the exit status."""
+        if self.process is None:
+            return None
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGINT)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout)
+        self._log_handle.close()
+        return self.process.returncode
+
+
+@contextmanager
+def live_demo(cwd: Path):
+    demo = LiveDemo(cwd)
+    try:
+        demo.start()
+        yield demo
+    except BaseException:
+        sys.stderr.write(demo.output()[-20000:])
+        raise
+    finally:
+        demo.stop()
