@@ -47,9 +47,12 @@ PAGE_TEXTS = {
 
 
 def wants_json() -> bool:
-    if _endpoint() in BROWSER_ENDPOINTS:
+    endpoint = _endpoint()
+    if endpoint in BROWSER_ENDPOINTS:
         return False
-    if request.blueprint in ("api", "oauth") or request.path.startswith(("/api/", "/oauth/")):
+    # The blueprint of the route the path names, also when the method did not match (405).
+    blueprint = endpoint.rpartition(".")[0] if endpoint else None
+    if blueprint in ("api", "oauth") or request.path.startswith(("/api/", "/oauth/")):
         return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
     return best == "application/json"
