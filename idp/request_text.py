@@ -9,7 +9,7 @@ were what the partner sent. So:
   everywhere, turning every byte sequence that is not UTF-8 into U+FFFD
   (Werkzeug would keep it percent-encoded, indistinguishable from a literal
   ``%FF``, or fail on raw bytes), and cleans the User-Agent it hands out, which
-  sessions store;
+  sessions store, and an address (from a proxy's header) that is no address;
 - ``is_text`` tells a usable value from one holding a NUL, U+FFFD or a lone
   surrogate; each endpoint refuses the latter in its own way (an OAuth
   ``invalid_request``, a form message, an error page);
@@ -19,6 +19,7 @@ were what the partner sent. So:
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import string
 from collections.abc import Iterable
@@ -38,6 +39,8 @@ _CONTROL = re.compile("[\x00-\x1f\x7f]")
 #: Printable ASCII stays as it is in a query string; anything else is percent-encoded.
 _QUERY_SAFE = string.punctuation
 MAX_USER_AGENT_LENGTH = 512
+#: The longest textual IPv6 address (with an embedded IPv4 part).
+MAX_ADDRESS_LENGTH = 45
 
 
 def is_text(value: str | None) -> bool:
@@ -60,6 +63,14 @@ def all_text(values: Iterable[str | None]) -> bool:
 def printable_header(value: str, limit: int) -> str:
     """A header value with its control characters removed, cut to ``limit`` characters."""
     return _CONTROL.sub("", value)[:limit]
+
+
+def _is_address(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _parse_pairs(text: str) -> list[tuple[str, str]]:
@@ -89,6 +100,9 @@ class ProviderRequest(Request):
         # Werkzeug's strict decoding of the query fail wherever it is read.
         if not self.query_string.isascii():
             self.query_string = quote_from_bytes(self.query_string, safe=_QUERY_SAFE).encode()
+        # The audit log stores the address; behind a proxy it comes from a header.
+        if self.remote_addr and not _is_address(self.remote_addr):
+            self.remote_addr = printable_header(self.remote_addr, MAX_ADDRESS_LENGTH)
 
     @cached_property
     def args(self):
@@ -112,7 +126,11 @@ class TextPathConverter(PathConverter):
 
 
 def accept_only_text(app: Flask) -> None:
-    """Install the request class and converters; before any blueprint adds its routes."""
+    """Install the request class and converters; before any blueprint adds its routes.
+
+    Flask's static route exists already; a file name that is not text names no file
+    there (404) either.
+    """
     app.request_class = ProviderRequest
     app.url_map.converters.update(
         default=TextConverter, string=TextConverter, path=TextPathConverter

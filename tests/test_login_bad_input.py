@@ -181,3 +181,22 @@ def test_a_nul_in_the_user_agent_is_removed_before_the_session_stores_it(client,
     )
     assert stored.startswith("Browser/1.0 (evil)")
     assert "\x00" not in stored and len(stored) <= 200
+
+
+def test_an_address_that_is_no_address_is_cleaned_before_the_audit_log_stores_it(client, app_ctx):
+    """Behind a proxy the address comes from a header, which may carry anything."""
+    member, _password, _key = make_member()
+    token = csrf_token(client.get("/login").get_data(as_text=True))
+    response = client.post(
+        "/login",
+        data={"login": member.email, "password": "wrong password", "csrf_token": token},
+        environ_overrides={"REMOTE_ADDR": "\x00not an address " + "x" * 100},
+    )
+    assert response.status_code == 400
+    db.session.expire_all()
+    stored = db.session.scalar(
+        select(AuditEvent.ip_address)
+        .where(AuditEvent.member_id == member.id)
+        .order_by(AuditEvent.id.desc())
+    )
+    assert stored == ("not an address " + "x" * 100)[:45]
