@@ -96,15 +96,15 @@ class ClientAuthentication(BaseClientAuthentication):
 def _basic_client_id(headers) -> str | None:
     """The client id of an HTTP Basic header (RFC 6749 §2.3.1), None without a header.
 
-    Any other Authorization header (another scheme, a bare ``Bearer ``, bad base64,
-    no colon, bytes that are not UTF-8, a NUL) is an attempt to authenticate that
+    Any other Authorization header (blank, another scheme, a bare ``Bearer ``, bad
+    base64, no colon, bytes that are not UTF-8, a NUL) is an attempt to authenticate that
     failed: 401 ``invalid_client`` (§5.2). It is refused here, before Authlib reads
     the header, because Authlib fails on some of these with a ValueError.
     """
-    header = (headers.get("Authorization") or "").strip()
-    if not header:
+    header = headers.get("Authorization")
+    if header is None:
         return None
-    scheme, _, credentials = header.partition(" ")
+    scheme, _, credentials = header.strip().partition(" ")
     if scheme.lower() != "basic":
         raise ClientAuthenticationFailed()
     try:

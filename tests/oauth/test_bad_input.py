@@ -165,6 +165,8 @@ def test_a_nul_client_id_at_the_back_channel_is_invalid_request(oauth, rp, path)
 @pytest.mark.parametrize(
     "authorization",
     [
+        "",
+        " ",
         "Bearer ",
         "Bearer abc",
         "Negotiate abc",
