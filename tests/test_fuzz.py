@@ -475,6 +475,9 @@ def test_no_route_answers_a_server_error(app, client, fuzz_world, data):
 def fuzz_world(app, client):
     world = build_world(app, client)
     yield world
+    if world.requests >= EXAMPLES >= 200:
+        # A full run reaches every endpoint, so none is left out of the fuzzing unnoticed.
+        assert world.seen == {rule.endpoint for rule in app.url_map.iter_rules()}
     if "IDP_TEST_FUZZ_EXAMPLES" in os.environ:
         print(
             f"\nfuzz: {world.requests} requests over {len(world.seen)} endpoints",
