@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from urllib.parse import quote, urlencode
 
-from flask import Flask, g, request, session, url_for
+from flask import Flask, g, request, session
+from werkzeug.exceptions import HTTPException
 
 from idp.config import Settings, load_settings
 from idp.database import configure_sqlite
@@ -32,6 +34,7 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
     )
     _configure(app, settings)
     _observe(app, settings)
+    _accept_only_text(app)
     _bind_extensions(app, settings)
     _register_oauth(app)
     _register_blueprints(app)
@@ -82,9 +85,24 @@ def _observe(app: Flask, settings: Settings) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
 
+def _accept_only_text(app: Flask) -> None:
+    from idp.request_text import accept_only_text
+
+    accept_only_text(app)
+
+
+def _requested_locales() -> str | None:
+    """``ui_locales`` from the query or the form; a body that cannot be read (too large,
+    the very error being shown) is left alone."""
+    try:
+        return request.values.get("ui_locales")
+    except HTTPException:
+        return request.args.get("ui_locales")
+
+
 def select_locale() -> str:
     """``ui_locales``, then the member's preference, then Accept-Language, then English."""
-    requested = request.values.get("ui_locales") if request else None
+    requested = _requested_locales() if request else None
     if requested:
         for tag in requested.split():
             language = tag.split("-")[0].lower()
@@ -173,12 +191,16 @@ def _register_template_helpers(app: Flask) -> None:
         return str(get_locale() or "en")
 
     def url_with_locale(code: str) -> str:
-        """This page again in another language (the switcher in the footer)."""
+        """This page again in another language (the switcher in the footer).
+
+        Built from the path as requested, not with ``url_for``: a query parameter may
+        be named like a route argument or like one of ``url_for``'s own.
+        """
         if not request.endpoint or request.method != "GET":
             return f"/?ui_locales={code}"
-        args = request.args.to_dict(flat=False)
-        args["ui_locales"] = [code]
-        return url_for(request.endpoint, **(request.view_args or {}), **args)
+        query = [(k, v) for k, v in request.args.items(multi=True) if k != "ui_locales"]
+        query.append(("ui_locales", code))
+        return request.script_root + quote(request.path) + "?" + urlencode(query)
 
     app.jinja_env.globals.update(current_locale=current_locale, url_with_locale=url_with_locale)
 

@@ -47,9 +47,12 @@ PAGE_TEXTS = {
 
 
 def wants_json() -> bool:
-    if _endpoint() in BROWSER_ENDPOINTS:
+    endpoint = _endpoint()
+    if endpoint in BROWSER_ENDPOINTS:
         return False
-    if request.blueprint in ("api", "oauth") or request.path.startswith(("/api/", "/oauth/")):
+    # The blueprint of the route the path names, also when the method did not match (405).
+    blueprint = endpoint.rpartition(".")[0] if endpoint else None
+    if blueprint in ("api", "oauth") or request.path.startswith(("/api/", "/oauth/")):
         return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
     return best == "application/json"
@@ -67,6 +70,23 @@ def render_error(status: int, title: str, description: str):
     ), status
 
 
+def http_error(exc: HTTPException):
+    """An HTTP error as a page or JSON (also for blueprints that handle some themselves)."""
+    from flask_babel import gettext as _
+
+    if exc.code == 429:
+        return render_error(
+            429,
+            _("Too many attempts"),
+            _("Too many attempts from your network. Please wait a moment and try again."),
+        )
+    status = exc.code or 500
+    if not wants_json() and status in PAGE_TEXTS:
+        title, description = PAGE_TEXTS[status]
+        return render_error(status, str(title), str(description))
+    return render_error(status, exc.name, exc.description or "")
+
+
 def register_error_handlers(app: Flask) -> None:
     from flask_babel import gettext as _
 
@@ -78,19 +98,7 @@ def register_error_handlers(app: Flask) -> None:
             _("Please go back, reload the page and try again."),
         )
 
-    @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException):
-        if exc.code == 429:
-            return render_error(
-                429,
-                _("Too many attempts"),
-                _("Too many attempts from your network. Please wait a moment and try again."),
-            )
-        status = exc.code or 500
-        if not wants_json() and status in PAGE_TEXTS:
-            title, description = PAGE_TEXTS[status]
-            return render_error(status, str(title), str(description))
-        return render_error(status, exc.name, exc.description or "")
+    app.register_error_handler(HTTPException, http_error)
 
     @app.errorhandler(Exception)
     def unexpected_error(exc: Exception):

@@ -1,11 +1,31 @@
-"""The login forms. Labels are the words of INTERFACE.md; every form carries a CSRF token."""
+"""The login forms. Labels are the words of INTERFACE.md; every form carries a CSRF token.
+
+Every field is bounded in length and refuses what is not text (a NUL, bytes that
+were not UTF-8), so nothing unbounded or unstorable reaches a lookup.
+"""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
-from wtforms.validators import InputRequired, Length
+from wtforms.validators import InputRequired, Length, StopValidation
+
+from idp.request_text import is_text
+
+NOT_TEXT = _l("This holds characters that cannot be used.")
+SIX_DIGITS = _l("The code has six digits.")
+
+
+class Text:
+    """Refuses a value holding a NUL or characters that were not UTF-8."""
+
+    def __init__(self, message=NOT_TEXT):
+        self.message = message
+
+    def __call__(self, form, field) -> None:
+        if isinstance(field.data, str) and not is_text(field.data):
+            raise StopValidation(self.message)
 
 
 class LoginForm(FlaskForm):
@@ -13,6 +33,7 @@ class LoginForm(FlaskForm):
         _l("Email or card number"),
         validators=[
             InputRequired(_l("Enter your email address or card number.")),
+            Text(),
             Length(max=254, message=_l("This is longer than any email address or card number.")),
         ],
     )
@@ -20,6 +41,7 @@ class LoginForm(FlaskForm):
         _l("Password"),
         validators=[
             InputRequired(_l("Enter your password.")),
+            Text(),
             Length(max=1024, message=_l("This is longer than any password we accept.")),
         ],
     )
@@ -32,7 +54,8 @@ class AuthenticationCodeForm(FlaskForm):
         _l("Authentication code"),
         validators=[
             InputRequired(_l("Enter the code from your authenticator app.")),
-            Length(max=16, message=_l("The code has six digits.")),
+            Text(SIX_DIGITS),
+            Length(max=16, message=SIX_DIGITS),
         ],
     )
 
@@ -42,6 +65,7 @@ class RecoveryCodeForm(FlaskForm):
         _l("Recovery code"),
         validators=[
             InputRequired(_l("Enter one of your recovery codes.")),
+            Text(_l("A recovery code has 16 characters, letters and digits.")),
             Length(max=64, message=_l("A recovery code has 16 characters, letters and digits.")),
         ],
     )
@@ -52,7 +76,8 @@ class EmailCodeForm(FlaskForm):
         _l("Code from the email"),
         validators=[
             InputRequired(_l("Enter the code from the email.")),
-            Length(max=16, message=_l("The code has six digits.")),
+            Text(SIX_DIGITS),
+            Length(max=16, message=SIX_DIGITS),
         ],
     )
 

@@ -32,6 +32,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from markupsafe import Markup
 
+from idp.errors import http_error
 from idp.extensions import limiter
 from idp.login import blueprint
 from idp.login.forms import (
@@ -318,18 +319,43 @@ def rate_limited(exc):
     """The per-address limit: the same page again, with a role="alert" message and 429."""
     authentication.record_rate_limited(request.endpoint or "")
     message = _("Too many attempts from your network. Please wait a moment and try again.")
+    return _same_page_with(message, 429)
+
+
+@blueprint.errorhandler(413)
+def too_large(exc):
+    """A body over the size limit (a megabyte typed into a field): the form says so.
+
+    The body is never read again here, so every form starts empty.
+    """
+    if request.endpoint not in CODE_STEPS and request.endpoint != "login.login":
+        return http_error(exc)
+    return _same_page_with(_("What was sent is too large. Please send less and try again."), 413)
+
+
+#: The second-factor pages, each of which can show a message of its own.
+CODE_STEPS = (
+    "login.verify",
+    "login.verify_recovery",
+    "login.verify_email",
+    "login.send_email_code",
+    "login.enrol",
+)
+
+
+def _same_page_with(message: str, status: int) -> Response:
     found = _pending() if request.endpoint != "login.login" else None
     if found is None:
-        return _login_page(LoginForm(formdata=None), alert=message, status=429)
+        return _login_page(LoginForm(formdata=None), alert=message, status=status)
     _pending_login, member = found
     endpoint = request.endpoint
     if endpoint == "login.verify_recovery":
-        return _recovery_page(member, RecoveryCodeForm(formdata=None), message, 429)
+        return _recovery_page(member, RecoveryCodeForm(formdata=None), message, status)
     if endpoint in ("login.verify_email", "login.send_email_code"):
-        return _email_page(member, EmailCodeForm(formdata=None), message, 429)
+        return _email_page(member, EmailCodeForm(formdata=None), message, status)
     if endpoint == "login.enrol":
-        return _enrol_page(member, AuthenticationCodeForm(formdata=None), message, 429)
-    return _totp_page(member, AuthenticationCodeForm(formdata=None), message, 429)
+        return _enrol_page(member, AuthenticationCodeForm(formdata=None), message, status)
+    return _totp_page(member, AuthenticationCodeForm(formdata=None), message, status)
 
 
 # -- logout --------------------------------------------------------------------------

@@ -15,6 +15,7 @@ import binascii
 import logging
 import time
 from datetime import UTC, datetime
+from urllib.parse import unquote
 
 import requests
 from authlib.oauth2.rfc6749.authenticate_client import (
@@ -32,6 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from idp.extensions import db
 from idp.models import Client, ClientAssertion
 from idp.models.types import utcnow
+from idp.request_text import is_text
 from idp.services.registration import get_client
 
 log = logging.getLogger(__name__)
@@ -62,7 +64,8 @@ class ClientAuthenticationFailed(InvalidClientError):
 
 
 def query_client(client_id) -> Client | None:
-    if not isinstance(client_id, str) or not client_id or len(client_id) > 64:
+    # Nothing that could not be a client id is looked up (a NUL fails in PostgreSQL).
+    if not isinstance(client_id, str) or not 0 < len(client_id) <= 64 or not is_text(client_id):
         return None
     return get_client(client_id)
 
@@ -91,19 +94,27 @@ class ClientAuthentication(BaseClientAuthentication):
 
 
 def _basic_client_id(headers) -> str | None:
-    """The client id of an HTTP Basic header; a malformed header fails authentication."""
+    """The client id of an HTTP Basic header (RFC 6749 §2.3.1), None without a header.
+
+    Any other Authorization header (blank, another scheme, a bare ``Bearer ``, bad
+    base64, no colon, bytes that are not UTF-8, a NUL) is an attempt to authenticate that
+    failed: 401 ``invalid_client`` (§5.2). It is refused here, before Authlib reads
+    the header, because Authlib fails on some of these with a ValueError.
+    """
     header = headers.get("Authorization")
-    if not header:
+    if header is None:
         return None
-    scheme, _, credentials = header.partition(" ")
+    scheme, _, credentials = header.strip().partition(" ")
     if scheme.lower() != "basic":
-        return None
+        raise ClientAuthenticationFailed()
     try:
         decoded = base64.b64decode(credentials.strip(), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
         raise ClientAuthenticationFailed() from exc
-    client_id, separator, _ = decoded.partition(":")
-    if not separator or not client_id:
+    client_id, separator, secret = decoded.partition(":")
+    # §2.3.1: both halves are form-encoded before they are joined; Authlib decodes them too.
+    client_id, secret = unquote(client_id), unquote(secret)
+    if not separator or not client_id or not is_text(client_id) or not is_text(secret):
         raise ClientAuthenticationFailed()
     return client_id
 
@@ -155,6 +166,8 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
     def validate_jti(self, claims, jti):
         client = query_client(claims.get("sub"))
         if client is None or not isinstance(jti, str) or not 0 < len(jti) <= MAX_JTI_LENGTH:
+            return False
+        if not is_text(jti):  # stored in a text column
             return False
         expires_at = datetime.fromtimestamp(int(claims["exp"]), UTC)
         return remember_assertion(client, jti, expires_at)

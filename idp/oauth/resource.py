@@ -88,6 +88,8 @@ def _from_form_body() -> str | None:
         return None
     if len(values) > 1 or not values[0]:
         raise _invalid_request("Send exactly one access_token.")
+    if len(values[0]) > _MAX_TOKEN_LENGTH or not _B64TOKEN.fullmatch(values[0]):
+        raise BearerError(401, "invalid_token", "The access token is malformed.")
     return values[0]
 
 

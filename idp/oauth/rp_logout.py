@@ -24,6 +24,7 @@ from werkzeug.datastructures import MultiDict
 from idp.extensions import db
 from idp.models import Member, SSOSession
 from idp.models.client import Client
+from idp.request_text import is_text
 from idp.services import signing_keys
 from idp.services.registration import get_client
 from idp.services.subjects import subject_for
@@ -65,6 +66,10 @@ def _single_values(values: MultiDict) -> dict[str, str]:
         if given and given[0]:
             if len(given[0]) > _MAX_LENGTH.get(name, 256):
                 raise LogoutRequestError(_("The logout request is too long."))
+            if not is_text(given[0]):  # a NUL or bytes that were not UTF-8
+                raise LogoutRequestError(
+                    _("The page could not understand what was sent. Please go back and try again.")
+                )
             parameters[name] = given[0]
     return parameters
 
@@ -76,7 +81,7 @@ def _verify_hint(req: LogoutRequest) -> None:
         return
     try:
         token = jwt.decode(hint, signing_keys.public_key_set(), algorithms=["RS256", "ES256"])
-    except (JoseError, ValueError, TypeError):
+    except (JoseError, ValueError, TypeError, KeyError, RecursionError):
         raise LogoutRequestError(
             _("The logout request carries an ID token that was not issued by Miles & More.")
         ) from None

@@ -24,6 +24,7 @@ from idp.oauth.pkce import S256CodeChallenge
 from idp.oauth.refresh_token import RefreshTokenGrant
 from idp.oauth.requests import LiveRequest
 from idp.oauth.revocation import RevocationEndpoint
+from idp.request_text import first_unusable_name, is_text
 
 EXTENSION_KEY = "idp.oauth"
 
@@ -76,20 +77,31 @@ class AuthorizationServer(FlaskAuthorizationServer):
         return super().create_endpoint_response(name, request)
 
     def authorization_error_redirect(self, request, error: OAuth2Error):
-        """An error bound to a verified redirect URI, with ``state`` and ``iss``."""
-        error.state = error.state or request.payload.state
+        """An error bound to a verified redirect URI, with ``state`` and ``iss``.
+
+        A ``state`` that is not text (a NUL, bytes that were not UTF-8) is not what the
+        client sent, so it is left out rather than echoed in a changed form.
+        """
+        state = error.state or request.payload.state
+        error.state = state if is_text(state) else None
         response = self.handle_error_response(request, error)
         self.issuer_parameter.add_issuer_parameter(self, response)
         return response
 
 
 def check_back_channel_parameters(request) -> None:
-    """RFC 6749 §3.2: parameters in the body, none of them repeated."""
+    """RFC 6749 §3.2: parameters in the body, none of them repeated; all of them text.
+
+    Authlib reads some parameters from the query too, so both are checked for
+    values that are not UTF-8 or hold a NUL, before anything is looked up.
+    """
     if request.method != "POST":
         raise InvalidRequestError("Use POST.")
     for name in request.form:
         if len(request.form.getlist(name)) > 1:
             raise InvalidRequestError("A parameter is repeated.")
+    if any(first_unusable_name(values) is not None for values in (request.args, request.form)):
+        raise InvalidRequestError("A parameter is not valid UTF-8 text or holds a NUL character.")
 
 
 def build_server() -> AuthorizationServer:

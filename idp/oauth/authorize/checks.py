@@ -34,6 +34,7 @@ from joserfc.errors import JoseError
 from idp.catalog import SCOPE_CLAIMS
 from idp.oauth.authorize.request import AuthorizationRequest
 from idp.oauth.claims import ACR_TWO_FACTOR
+from idp.request_text import all_text, is_text
 from idp.services import signing_keys
 from idp.services.registration import get_client
 
@@ -66,7 +67,9 @@ def check_client(request: AuthorizationRequest) -> None:
             "Send exactly one 'client_id'.",
             _l("The partner website did not say which application is asking."),
         )
-    client = get_client(values[0]) if len(values[0]) <= 64 else None
+    # A NUL or bytes that were not UTF-8 are no client id and never reach the database.
+    usable = len(values[0]) <= 64 and is_text(values[0])
+    client = get_client(values[0]) if usable else None
     if client is None:
         raise PageError(
             "The client does not exist on this server.",
@@ -96,6 +99,19 @@ def check_redirect_uri(request: AuthorizationRequest) -> None:
 
 
 # -- from here on, errors go back to the client -----------------------------------
+
+
+def check_text(request: AuthorizationRequest) -> None:
+    """Every parameter is UTF-8 text (RFC 6749 Appendix B) without a NUL.
+
+    The parameters are stored with the consent step and echoed to the client, so a
+    value that was not text is refused before either happens.
+    """
+    for name, values in request.parameters.items():
+        if not is_text(name) or not all_text(values):
+            raise InvalidRequestError(
+                f"The parameter '{_ascii(name)}' is not valid UTF-8 text or holds a NUL."
+            )
 
 
 def check_single_values(request: AuthorizationRequest) -> None:
@@ -284,6 +300,7 @@ def check_id_token_hint(request: AuthorizationRequest) -> None:
 CHECKS = (
     check_client,
     check_redirect_uri,
+    check_text,
     check_single_values,
     check_request_objects,
     check_response_type,
@@ -308,7 +325,7 @@ def validate(parameters: dict[str, list[str]]) -> AuthorizationRequest:
         except OAuth2Error as error:
             if request.redirect_uri and not isinstance(error, PageError):
                 error.redirect_uri = request.redirect_uri
-                error.state = request.state
+                error.state = request.state if is_text(request.state) else None
             raise
     return request
 
