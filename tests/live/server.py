@@ -36,6 +36,18 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def end_process_group(process: subprocess.Popen, signum: int, timeout: float) -> int:
+    """Send ``signum`` to the process group; SIGKILL after ``timeout`` s. The exit status."""
+    if process.poll() is None:
+        os.killpg(process.pid, signum)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout)
+    return process.returncode
+
+
 class LiveProvider:
     def __init__(
         self, tmp: Path, backend: str, redis_url: str = "", script: Path = SCRIPT, **env: str
@@ -131,15 +143,9 @@ class LiveProvider:
         """SIGTERM the server's process group; returns its exit status."""
         if self.process is None:
             return None
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout)
+        status = end_process_group(self.process, signal.SIGTERM, timeout)
         self._log_handle.close()
-        return self.process.returncode
+        return status
 
     def app(self):
         """An in-process app on the server's database (commits are real)."""
@@ -209,14 +215,9 @@ class Spawned:
 
     def stop(self, timeout: float = 20) -> int:
         """SIGTERM; SIGKILL after ``timeout`` seconds. Returns the exit status."""
-        self.signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout)
+        status = end_process_group(self.process, signal.SIGTERM, timeout)
         self._log_handle.close()
-        return self.process.returncode
+        return status
 
 
 @contextmanager
@@ -296,15 +297,9 @@ class LiveDemo:
         """Ctrl+C, as a person stops the demo; returns the exit status."""
         if self.process is None:
             return None
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGINT)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout)
+        status = end_process_group(self.process, signal.SIGINT, timeout)
         self._log_handle.close()
-        return self.process.returncode
+        return status
 
 
 @contextmanager
