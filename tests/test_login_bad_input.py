@@ -159,6 +159,17 @@ def test_a_megabyte_code_on_the_second_step_is_a_form_message(client, app_ctx):
     assert "What was sent is too large" in alert_text(html)
 
 
+def test_a_megabyte_sent_to_enrolment_by_an_enrolled_member_is_the_code_step(client, app_ctx):
+    member, password, _key = make_member()
+    enter_password(client, member.email, password)
+    token = csrf_token(client.get("/login/verify").get_data(as_text=True))
+    response = client.post("/login/enrol", data={"code": "1" * 1024 * 1024, "csrf_token": token})
+    assert response.status_code == 413
+    html = response.get_data(as_text=True)
+    assert h1(html) == "Two-step verification"
+    assert "What was sent is too large" in alert_text(html)
+
+
 def test_the_413_form_message_in_german(client):
     response = client.post(
         "/login?ui_locales=de",

@@ -353,7 +353,8 @@ def _same_page_with(message: str, status: int) -> Response:
         return _recovery_page(member, RecoveryCodeForm(formdata=None), message, status)
     if endpoint in ("login.verify_email", "login.send_email_code"):
         return _email_page(member, EmailCodeForm(formdata=None), message, status)
-    if endpoint == "login.enrol":
+    # Enrolment is only for a member without an app; one who has it gets the code step.
+    if endpoint == "login.enrol" and not second_factor.has_totp(member):
         return _enrol_page(member, AuthenticationCodeForm(formdata=None), message, status)
     return _totp_page(member, AuthenticationCodeForm(formdata=None), message, status)
 
