@@ -36,6 +36,22 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def wait_until_answering(process: subprocess.Popen, urls: list[str], timeout: float,
+                         output, name: str) -> None:
+    """Poll ``urls`` until each answers below 500; fail with ``output()`` if ``process`` ends."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"mam-idp {name} exited:\n{output()}")
+        try:
+            if all(requests.get(url, timeout=2).status_code < 500 for url in urls):
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"mam-idp {name} did not answer within {timeout} s:\n{output()}")
+
+
 def end_process_group(process: subprocess.Popen, signum: int, timeout: float) -> int:
     """Send ``signum`` to the process group; SIGKILL after ``timeout`` s. The exit status."""
     if process.poll() is None:
@@ -107,17 +123,9 @@ class LiveProvider:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"mam-idp {' '.join(command)} exited:\n{self.output()}")
-            try:
-                if requests.get(self.url + ready_path, timeout=2).status_code < 500:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.2)
-        raise AssertionError(f"mam-idp did not answer within {timeout} s:\n{self.output()}")
+        wait_until_answering(
+            self.process, [self.url + ready_path], timeout, self.output, " ".join(command)
+        )
 
     def output(self) -> str:
         text = self.log.read_text(errors="replace") if self.log.exists() else ""
@@ -268,18 +276,10 @@ class LiveDemo:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"mam-idp demo exited:\n{self.output()}")
-            try:
-                requests.get(self.partner_url + "/", timeout=2)
-                if requests.get(self.url + "/healthz", timeout=2).status_code < 500:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.2)
-        raise AssertionError(f"mam-idp demo did not answer within {timeout} s:\n{self.output()}")
+        wait_until_answering(
+            self.process, [self.partner_url + "/", self.url + "/healthz"], timeout, self.output,
+            "demo",
+        )
 
     def output(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
