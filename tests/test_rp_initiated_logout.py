@@ -14,6 +14,7 @@ from idp.extensions import db
 from idp.models import AuditEvent, SSOSession
 from idp.services import signing_keys, subjects
 from tests.factories import log_in, make_client, make_member
+from tests.id_token_hints import MALFORMED, malformed_hints
 
 ISSUER = "http://127.0.0.1:5000"
 RETURN = "https://partner.example/logged-out"
@@ -339,3 +340,37 @@ def test_an_unknown_or_mismatched_client_id_gets_an_error_page(client, member, p
 def test_repeated_or_oversized_parameters_get_an_error_page(client, partner_client):
     assert_error_page(client.get(f"{URL}?state=a&state=b"))
     assert_error_page(client.get(URL, query_string={"state": "s" * 5000}))
+
+
+@pytest.mark.parametrize("name", MALFORMED)
+def test_every_kind_of_malformed_hint_gets_an_error_page(client, member, partner_client, name):
+    sid = log_in(client, member)
+    claims = {
+        "iss": ISSUER,
+        "sub": subjects.subject_for(member, partner_client),
+        "aud": partner_client.client_id,
+        "sid": sid,
+    }
+    hint = malformed_hints(claims)[name]
+    response = client.get(
+        URL, query_string={"id_token_hint": hint, "post_logout_redirect_uri": RETURN}
+    )
+    assert_error_page(response)
+    assert not session_ended(sid)
+
+
+def test_a_hint_for_another_client_with_this_client_id_gets_an_error_page(
+    client, member, partner_client
+):
+    sid = log_in(client, member)
+    other, _ = make_client(post_logout_redirect_uris=[RETURN])
+    response = client.get(
+        URL,
+        query_string={
+            "id_token_hint": id_token(member, other, sid=sid),
+            "client_id": partner_client.client_id,
+            "post_logout_redirect_uri": RETURN,
+        },
+    )
+    assert_error_page(response)
+    assert not session_ended(sid)

@@ -13,6 +13,7 @@ import pytest
 from idp.extensions import db
 from idp.models import AuthorizationCode, ConsentStep
 from idp.services.registration import get_client
+from tests.id_token_hints import MALFORMED, malformed_hints
 from tests.oauth.conftest import ISSUER, redirect_params, redirect_target
 
 
@@ -139,5 +140,15 @@ def test_id_token_hint_from_another_client_is_invalid_request(oauth, rp, member_
     other = oauth.client(scope="openid")
     oauth.login(member_id)
     hint = oauth.tokens(other)["id_token"]
+    response = oauth.authorize(rp, state="s-1", id_token_hint=hint)
+    assert_error_redirect(response, rp, "invalid_request")
+
+
+@pytest.mark.parametrize("name", MALFORMED)
+def test_a_malformed_id_token_hint_is_invalid_request(oauth, rp, member_id, name):
+    oauth.login(member_id)
+    with oauth.app.app_context():
+        claims = {"iss": ISSUER, "sub": "somebody", "aud": rp.client_id}
+        hint = malformed_hints(claims)[name]
     response = oauth.authorize(rp, state="s-1", id_token_hint=hint)
     assert_error_redirect(response, rp, "invalid_request")

@@ -26,16 +26,14 @@ from authlib.oidc.core.errors import (
     RequestNotSupportedError,
     RequestURINotSupportedError,
 )
-from flask import current_app
 from flask_babel import lazy_gettext as _l
-from joserfc import jwt
-from joserfc.errors import JoseError
 
 from idp.catalog import SCOPE_CLAIMS
+from idp.oauth import id_token_hint
 from idp.oauth.authorize.request import AuthorizationRequest
 from idp.oauth.claims import ACR_TWO_FACTOR
+from idp.oauth.id_token_hint import InvalidHint
 from idp.request_text import all_text, is_text
-from idp.services import signing_keys
 from idp.services.registration import get_client
 
 PROMPT_VALUES = ("none", "login", "consent", "select_account")
@@ -274,26 +272,29 @@ def check_acr(request: AuthorizationRequest) -> None:
         raise AccessDeniedError("The requested authentication context cannot be met.")
 
 
+#: What the client is told for each way a hint can fail (``id_token_hint.InvalidHint``).
+_HINT_ERRORS = {
+    InvalidHint.SIGNATURE: "id_token_hint is not an ID token of this server.",
+    InvalidHint.ISSUER: "id_token_hint was not issued to this client.",
+    InvalidHint.AUDIENCE: "id_token_hint was not issued to this client.",
+    InvalidHint.SUBJECT: "id_token_hint has no subject.",
+}
+
+
 def check_id_token_hint(request: AuthorizationRequest) -> None:
     """OIDC Core §3.1.2.1: an ID token we issued to this client, expired or not."""
     hint = request.value("id_token_hint")
     if hint is None:
         return
-    issuer = current_app.config["IDP"].issuer
     try:
-        token = jwt.decode(hint, signing_keys.public_key_set(), algorithms=["RS256", "ES256"])
-    except (JoseError, ValueError, TypeError, KeyError, RecursionError) as exc:
-        raise InvalidRequestError("id_token_hint is not an ID token of this server.") from exc
-    claims = token.claims
-    audience = claims.get("aud")
-    audiences = audience if isinstance(audience, list) else [audience]
-    if claims.get("iss") != issuer or request.client.client_id not in audiences:
+        verified = id_token_hint.verify(hint)
+    except InvalidHint as exc:
+        raise InvalidRequestError(_HINT_ERRORS[exc.reason]) from exc
+    if not verified.issued_to(request.client.client_id):
         raise InvalidRequestError("id_token_hint was not issued to this client.")
-    if not isinstance(claims.get("sub"), str):
-        raise InvalidRequestError("id_token_hint has no subject.")
-    if request.expected_subject and request.expected_subject != claims["sub"]:
+    if request.expected_subject and request.expected_subject != verified.subject:
         raise InvalidRequestError("id_token_hint and the claims parameter name different subjects.")
-    request.expected_subject = claims["sub"]
+    request.expected_subject = verified.subject
 
 
 #: The order matters: client and redirect URI first (errors on a page), then the rest.
