@@ -1,23 +1,26 @@
 """The consent step between login and the authorization code (SPEC.md §5).
 
 The request waits on the server as a consent step; the form carries only the
-member's answer (CSRF-protected), and the answer is accepted once.
+member's answer (CSRF-protected), and the answer is accepted once. Each visit
+checks the stored request once more (``flow.stored_request``); the answer goes
+back into the authorization flow (``flow.resume``), which issues the code.
+``consent_url`` is how the authorization endpoint links here.
 """
 
 from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import Response, abort, redirect, render_template, request
+from flask import Response, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from consent_screens import blueprint, screen
 from consent_screens.forms import ConsentForm
 from consent_screens.texts import SCOPE_TEXTS
+from idp.errors import render_error
 from idp.extensions import db
 from idp.models import Partner
 from idp.oauth.authorize import flow
-from idp.oauth.authorize.request import AuthorizationRequest
 from idp.services import branding
 from idp.services import consent as consents
 from idp.services.sso import current_session
@@ -31,9 +34,10 @@ def consent_step(step_id: str):
     step = consents.open_step(step_id, sso.member_id, sso.id)
     if step is None:
         return _step_gone()
-    asked = flow.stored_request(step)
-    if not isinstance(asked, AuthorizationRequest):
-        return asked
+    grant = flow.stored_request(step)
+    if isinstance(grant, Response):
+        return grant
+    asked = grant.authorization_request
 
     plan = consents.consent_request(sso.member_id, asked.client, asked.scopes)
     shown = screen.build(plan)
@@ -42,14 +46,13 @@ def consent_step(step_id: str):
     if form.validate_on_submit():
         if not consents.claim_step(step):
             return _step_gone()
-        return flow.answer_consent_step(
-            step,
-            sso,
+        answer = flow.ConsentAnswer(
             allow=form.decision.data == "allow",
             allowed_optional=form.scopes.data or [],
             unlimited=bool(form.unlimited.data) and plan.offline,
             evidence=shown.evidence(),
         )
+        return flow.resume(grant, sso, answer)
     status = 400 if form.is_submitted() else 200
     client = asked.client
     partner = client.partner
@@ -75,14 +78,16 @@ def partner_stylesheet(partner_id: str):
     return response
 
 
+def consent_url(step_id: str, **hints: str) -> str:
+    """The consent screen of one step; ``hints`` (``ui_locales``) go in its query."""
+    return url_for("consent.consent_step", step_id=step_id, **hints)
+
+
 def _https_only(uri: str | None) -> str | None:
     return uri if uri and uri.startswith("https://") else None
 
 
 def _step_gone():
-    return render_template(
-        "error.html",
-        status=400,
-        title=_("This request has expired"),
-        description=_("Go back to the partner's website and start again."),
-    ), 400
+    return render_error(
+        400, _("This request has expired"), _("Go back to the partner's website and start again.")
+    )

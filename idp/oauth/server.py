@@ -4,14 +4,19 @@ Grants: authorization code (with S256 PKCE), refresh token, client
 credentials. Endpoints: revocation (RFC 7009), introspection (RFC 7662).
 Client authentication: client_secret_basic, client_secret_post,
 private_key_jwt, none. Every authorization response carries ``iss`` (RFC 9207).
-Each application gets its own server object, found with ``current_server()``.
+Each application gets its own server object, found with ``current_server()``;
+it also holds the URL builders of the login and consent pages, which the
+application passes in (``init_oauth``), so the protocol code names no page.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from authlib.integrations.flask_oauth2 import AuthorizationServer as FlaskAuthorizationServer
 from authlib.oauth2.rfc6749 import OAuth2Request
 from authlib.oauth2.rfc6749.errors import InvalidRequestError, OAuth2Error
+from authlib.oauth2.rfc6749.hooks import hooked
 from authlib.oauth2.rfc9207 import IssuerParameter
 from flask import Flask, current_app
 from flask import request as flask_request
@@ -28,6 +33,11 @@ from idp.request_text import first_unusable_name, is_text
 
 EXTENSION_KEY = "idp.oauth"
 
+#: ``login_url(next_path, **hints)``: the login page, returning to ``next_path`` afterwards.
+LoginURL = Callable[..., str]
+#: ``consent_url(step_id, **hints)``: the consent screen of one consent step.
+ConsentURL = Callable[..., str]
+
 
 def issuer() -> str:
     return current_app.config["IDP"].issuer
@@ -41,11 +51,13 @@ class Issuer(IssuerParameter):
 
 
 class AuthorizationServer(FlaskAuthorizationServer):
-    def __init__(self):
+    def __init__(self, login_url: LoginURL, consent_url: ConsentURL):
         super().__init__()
         self._client_auth = ClientAuthentication(query_client)
         self._client_auth.register(PrivateKeyJWT.CLIENT_AUTH_METHOD, PrivateKeyJWT())
         self.issuer_parameter = Issuer()
+        self.login_url = login_url
+        self.consent_url = consent_url
 
     def query_client(self, client_id):
         return query_client(client_id)
@@ -76,17 +88,41 @@ class AuthorizationServer(FlaskAuthorizationServer):
             return self.handle_error_response(request, error)
         return super().create_endpoint_response(name, request)
 
-    def authorization_error_redirect(self, request, error: OAuth2Error):
-        """An error bound to a verified redirect URI, with ``state`` and ``iss``.
+    @hooked
+    def create_authorization_response(self, request=None, grant_user=None, grant=None):
+        """RFC 6749 §4.1.2: the code (or ``access_denied``) for a request already validated.
 
-        A ``state`` that is not text (a NUL, bytes that were not UTF-8) is not what the
-        client sent, so it is left out rather than echoed in a changed form.
+        Authlib's own version validates the request again. The checks look up the
+        client and verify ``id_token_hint``, so each HTTP request runs them once, in
+        ``get_consent_grant``, and the grant it returned is answered here. The RFC 9207
+        hook adds ``iss`` to whatever this returns.
         """
-        state = error.state or request.payload.state
-        error.state = state if is_text(state) else None
-        response = self.handle_error_response(request, error)
+        if grant is None or grant.redirect_uri is None:
+            raise ValueError("Validate the request with get_consent_grant first.")
+        try:
+            args = grant.create_authorization_response(grant.redirect_uri, grant_user)
+            response = self.handle_response(*args)
+        except OAuth2Error as error:
+            response = self.handle_error_response(grant.request, _echo_state(grant.request, error))
+        grant.execute_hook("after_authorization_response", response)
+        return response
+
+    def authorization_error_redirect(self, request, error: OAuth2Error):
+        """An error bound to a verified redirect URI, with ``state`` and ``iss``."""
+        response = self.handle_error_response(request, _echo_state(request, error))
         self.issuer_parameter.add_issuer_parameter(self, response)
         return response
+
+
+def _echo_state(request, error: OAuth2Error) -> OAuth2Error:
+    """The request's ``state`` on its error (RFC 6749 §4.1.2.1).
+
+    A ``state`` that is not text (a NUL, bytes that were not UTF-8) is not what the
+    client sent, so it is left out rather than echoed in a changed form.
+    """
+    state = error.state or request.payload.state
+    error.state = state if is_text(state) else None
+    return error
 
 
 def check_back_channel_parameters(request) -> None:
@@ -104,8 +140,8 @@ def check_back_channel_parameters(request) -> None:
         raise InvalidRequestError("A parameter is not valid UTF-8 text or holds a NUL character.")
 
 
-def build_server() -> AuthorizationServer:
-    server = AuthorizationServer()
+def build_server(login_url: LoginURL, consent_url: ConsentURL) -> AuthorizationServer:
+    server = AuthorizationServer(login_url, consent_url)
     server.register_grant(AuthorizationCodeGrant, [S256CodeChallenge()])
     server.register_grant(RefreshTokenGrant)
     server.register_grant(ClientCredentialsGrant)
@@ -115,8 +151,13 @@ def build_server() -> AuthorizationServer:
     return server
 
 
-def init_oauth(app: Flask) -> None:
-    server = build_server()
+def init_oauth(app: Flask, *, login_url: LoginURL, consent_url: ConsentURL) -> None:
+    """Bind the server to ``app``; the URL builders say where members log in and consent.
+
+    Like node-oidc-provider's ``interactionUrl``: the application owns those pages, the
+    authorization endpoint only sends the member there (and takes them back afterwards).
+    """
+    server = build_server(login_url, consent_url)
     server.init_app(app)
     app.extensions[EXTENSION_KEY] = server
 

@@ -2,6 +2,8 @@
 
 ``checks`` validates the request in a fixed order without looking at who is
 logged in; ``interaction`` then asks for a login, an approved client and the
-member's consent; ``flow`` ties both to Authlib's grant and answers with a
-code, an error redirect (with ``state`` and ``iss``) or an error page.
+member's consent, on pages whose URLs the application gives ``init_oauth``;
+``flow`` validates each HTTP request once through Authlib's grant, resumes it
+through the interaction steps in one function, and answers with a code, an
+error redirect (with ``state`` and ``iss``) or an error page.
 """

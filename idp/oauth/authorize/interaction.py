@@ -7,7 +7,11 @@
 2. ``require_approved_client``: before Miles & More approves a client, only the
    partner's own developers may use it; anybody else gets ``access_denied``.
 3. ``require_consent``: a standing consent covering the request, else the
-   consent screen (``consent_required`` with ``prompt=none``).
+   consent screen (``consent_required`` with ``prompt=none``); once the member
+   has answered the screen, their answer.
+
+The login and consent pages belong to the application, which gives their URL
+builders to ``init_oauth``; the steps send the member there through the server.
 
 A forced login ends the current session and remembers, in the Flask session,
 which request asked for it and when; once the member has logged in after
@@ -18,15 +22,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from authlib.oauth2.rfc6749.errors import AccessDeniedError
 from authlib.oidc.core.errors import ConsentRequiredError, LoginRequiredError
-from flask import Response, redirect, session, url_for
+from flask import Response, redirect, session
 
 from idp.models import Consent, SSOSession
 from idp.models.types import utcnow
 from idp.oauth.authorize.request import AuthorizationRequest
+from idp.oauth.server import current_server
 from idp.services import consent as consents
 from idp.services.members import get_member
 from idp.services.registration import is_developer
@@ -34,7 +40,6 @@ from idp.services.sso import end_session
 from idp.services.subjects import subject_for
 
 AUTHORIZE_PATH = "/oauth/authorize"
-LOGIN_PATH = "/login"
 #: Flask session key of the forced-login marker.
 REAUTH_KEY = "oauth_reauth"
 
@@ -51,12 +56,12 @@ def _request_key(request: AuthorizationRequest) -> str:
 
 
 def _to_login(request: AuthorizationRequest) -> Response:
-    query = {"next": authorize_path(request)}
+    hints = {}
     if request.login_hint:
-        query["login_hint"] = request.login_hint
+        hints["login_hint"] = request.login_hint
     if request.ui_locales:
-        query["ui_locales"] = request.ui_locales
-    return redirect(f"{LOGIN_PATH}?{urlencode(query)}")
+        hints["ui_locales"] = request.ui_locales
+    return redirect(current_server().login_url(authorize_path(request), **hints))
 
 
 def _reauthentication_reasons(request: AuthorizationRequest, sso: SSOSession) -> set[str]:
@@ -108,8 +113,23 @@ def require_approved_client(request: AuthorizationRequest, sso: SSOSession) -> N
     raise AccessDeniedError("This client is not approved yet.")
 
 
-def require_consent(request: AuthorizationRequest, sso: SSOSession) -> Consent | Response:
-    """The standing consent when it covers the request; else the consent screen."""
+@dataclass
+class ConsentAnswer:
+    """What the member chose on the consent screen."""
+
+    allow: bool
+    allowed_optional: list[str] = field(default_factory=list)
+    unlimited: bool = False
+    evidence: consents.Evidence | None = None
+
+
+def require_consent(
+    request: AuthorizationRequest, sso: SSOSession, answer: ConsentAnswer | None = None
+) -> Consent | Response:
+    """The member's answer when given; else the standing consent when it covers the
+    request; else the consent screen."""
+    if answer is not None:
+        return _record(request, sso, answer)
     standing = consents.current_consent(sso.member_id, request.client)
     if (
         standing is not None
@@ -120,7 +140,19 @@ def require_consent(request: AuthorizationRequest, sso: SSOSession) -> Consent |
     if "none" in request.prompts:
         raise ConsentRequiredError("The member has not consented to this request.")
     step = consents.start_step(sso.member_id, sso.id, request.client, request.parameters)
-    arguments = {"step_id": step.id}
-    if request.ui_locales:
-        arguments["ui_locales"] = request.ui_locales
-    return redirect(url_for("consent.consent_step", **arguments))
+    hints = {"ui_locales": request.ui_locales} if request.ui_locales else {}
+    return redirect(current_server().consent_url(step.id, **hints))
+
+
+def _record(request: AuthorizationRequest, sso: SSOSession, answer: ConsentAnswer) -> Consent:
+    if not answer.allow:
+        consents.record_denial(sso.member_id, request.client, request.scopes)
+        raise AccessDeniedError()
+    return consents.record_decision(
+        sso.member_id,
+        request.client,
+        request.scopes,
+        answer.allowed_optional,
+        answer.unlimited,
+        evidence=answer.evidence,
+    )
