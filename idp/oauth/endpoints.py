@@ -15,6 +15,7 @@ from idp.oauth.authorize.flow import authorization_endpoint
 from idp.oauth.discovery import provider_metadata
 from idp.oauth.server import current_server
 from idp.services import signing_keys
+from idp.web.limits import api_rate_limit
 
 blueprint = Blueprint("oauth", __name__)
 
@@ -22,11 +23,7 @@ blueprint = Blueprint("oauth", __name__)
 PUBLIC_CACHE = "public, max-age=300"
 
 
-def _api_rate_limit() -> str:
-    return current_app.config["IDP"].api_rate_limit
-
-
-limiter.limit(_api_rate_limit)(blueprint)
+limiter.limit(api_rate_limit)(blueprint)
 
 
 @blueprint.route("/oauth/authorize", methods=["GET", "POST"])
