@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify
 
+from idp import defaults
 from idp.extensions import csrf, limiter
 from idp.oauth.authorize.flow import authorization_endpoint
 from idp.oauth.discovery import provider_metadata
@@ -20,7 +21,7 @@ from idp.web.limits import api_rate_limit
 blueprint = Blueprint("oauth", __name__)
 
 #: Partners and their libraries may cache these documents briefly.
-PUBLIC_CACHE = "public, max-age=300"
+PUBLIC_CACHE = f"public, max-age={defaults.PUBLIC_DOCUMENT_CACHE_SECONDS}"
 
 
 limiter.limit(api_rate_limit)(blueprint)
