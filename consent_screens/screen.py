@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 
-from consent_screens.texts import CATEGORY_TEXTS, LEGAL_BASIS_TEXTS, PURPOSE_TEXTS, SCOPE_TEXTS
 from idp.catalog import PURPOSES
 from idp.services import branding
 from idp.services.consent import ConsentRequest, Evidence, evidence_for
+from idp.web.texts import CATEGORY_TEXTS, LEGAL_BASIS_TEXTS, PURPOSE_TEXTS, SCOPE_TEXTS
 
 
 @dataclass

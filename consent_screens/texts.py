@@ -1,39 +1,5 @@
-"""The words of the consent screen: each scope, purpose, legal basis and partner category.
+"""The consent screen's words: those of ``idp.web.texts``, which the account pages show too."""
 
-Plain words a member understands without knowing OAuth; translated like every
-other string of the provider.
-"""
+from idp.web.texts import CATEGORY_TEXTS, LEGAL_BASIS_TEXTS, PURPOSE_TEXTS, SCOPE_TEXTS
 
-from __future__ import annotations
-
-from flask_babel import lazy_gettext as _l
-
-SCOPE_TEXTS = {
-    "openid": _l("An identifier that lets the partner recognise you when you come back"),
-    "profile": _l("Your name, gender, date of birth, academic title and preferred language"),
-    "email": _l("Your email address"),
-    "phone": _l("Your phone number"),
-    "address": _l("Your postal address"),
-    "card_number": _l("Your Miles & More card number"),
-    "status": _l("Your status level and status miles"),
-    "miles": _l("Your miles balance"),
-    "lhg_profiles": _l("Your linked Lufthansa Group profiles (airline and profile ID)"),
-    "offline_access": _l("The partner may also use this data while you are not on its website"),
-}
-
-PURPOSE_TEXTS = {
-    "miles": _l("Collecting and redeeming miles"),
-    "registration": _l("Registration on the partner's website"),
-    "autofill": _l("Filling in forms on the partner's website"),
-}
-
-LEGAL_BASIS_TEXTS = {
-    "contract": _l("Needed for your Miles & More contract (Art. 6(1)(b) GDPR)"),
-    "consent": _l("Based on your consent (Art. 6(1)(a) GDPR)"),
-}
-
-CATEGORY_TEXTS = {
-    "lhg_airline": _l("Lufthansa Group airline"),
-    "co_issuer": _l("Co-operating partner of Miles & More"),
-    "partner_company": _l("Miles & More partner company"),
-}
+__all__ = ["CATEGORY_TEXTS", "LEGAL_BASIS_TEXTS", "PURPOSE_TEXTS", "SCOPE_TEXTS"]

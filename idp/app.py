@@ -12,8 +12,8 @@ from werkzeug.exceptions import HTTPException
 from idp.config import Settings, load_settings
 from idp.database import configure_sqlite
 from idp.extensions import babel, csrf, db, keyring, limiter, migrate
+from idp.locales import LOCALES
 
-LOCALES = ("en", "de", "nl", "pl")
 PACKAGE_DIR = Path(__file__).resolve().parent
 # An installed package carries the migrations inside it (setup.py); a working copy beside it.
 MIGRATIONS_DIR = next(

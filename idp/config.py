@@ -17,6 +17,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from idp import defaults
+
 
 class ConfigError(ValueError):
     """A setting has a value the provider cannot run with."""
@@ -40,9 +42,9 @@ class Settings:
     #: Data keys (url-safe base64, 32 bytes each): the first encrypts, all decrypt.
     data_keys: tuple[str, ...] = ()
     #: Per-address limit on login and second-factor attempts.
-    login_rate_limit: str = "20/minute;200/hour"
+    login_rate_limit: str = defaults.LOGIN_RATE_LIMIT
     #: Per-address limit on protocol and API endpoints.
-    api_rate_limit: str = "1200/minute"
+    api_rate_limit: str = defaults.API_RATE_LIMIT
     #: Upstream Lufthansa Group ID providers.
     lhg_providers: tuple[dict, ...] = ()
     #: Outgoing mail: ``smtp://host:port`` (``smtps://`` for TLS); empty keeps mail in the outbox.
@@ -50,21 +52,21 @@ class Settings:
     #: Sender address of outgoing mail.
     mail_sender: str = "no-reply@login.miles-and-more.example"
     #: Wrong passwords (or codes) before an account is locked.
-    lockout_threshold: int = 5
+    lockout_threshold: int = defaults.LOCKOUT_THRESHOLD
     #: First lockout period in seconds; it doubles with every further lockout.
-    lockout_base_seconds: int = 60
+    lockout_base_seconds: int = defaults.LOCKOUT_BASE_SECONDS
     #: How long a member has between the password and the second factor.
-    pending_login_seconds: int = 600
+    pending_login_seconds: int = defaults.PENDING_LOGIN_SECONDS
     #: Idle lifetime of the SSO session in seconds.
-    session_idle_seconds: int = 8 * 3600
+    session_idle_seconds: int = defaults.SESSION_IDLE_SECONDS
     #: Absolute lifetime of the SSO session in seconds.
-    session_max_seconds: int = 7 * 24 * 3600
+    session_max_seconds: int = defaults.SESSION_MAX_SECONDS
     #: Lifetime of an email one-time code in seconds.
-    email_code_seconds: int = 600
+    email_code_seconds: int = defaults.EMAIL_CODE_SECONDS
     #: The least time between two email codes for one member, in seconds.
-    email_code_resend_seconds: int = 60
+    email_code_resend_seconds: int = defaults.EMAIL_CODE_RESEND_SECONDS
     #: How recent a login must be for security settings (recovery codes, ...), in seconds.
-    recent_login_seconds: int = 900
+    recent_login_seconds: int = defaults.RECENT_LOGIN_SECONDS
     #: Reverse proxies in front of the provider whose X-Forwarded-* headers are trusted.
     trusted_proxies: int = 0
 

@@ -1,18 +1,28 @@
-"""One place per audience renders errors: pages for people, JSON for machines.
+"""One renderer per audience for errors, and the handlers for what reaches the app.
 
-Protocol endpoints render their own OAuth errors (``idp.oauth``); this module
-catches what reaches the application: HTTP errors and anything unexpected, which
-becomes a 500 page or JSON problem without leaking details.
+- People: ``render_page``, the ``error.html`` page.
+- Programs reading JSON problems: ``render_problem``, RFC 9457
+  ``application/problem+json``.
+- OAuth clients: ``render_oauth_error``, the RFC 6749 §5.2 body. (The token,
+  revocation and introspection endpoints answer through Authlib's grants.)
+- Resource requests with a bearer token: ``render_bearer_challenge``, RFC 6750
+  §3, the ``WWW-Authenticate`` challenge with an OAuth body.
+
+``render_error`` picks the page or the problem for the request at hand; the
+handlers below turn HTTP errors and anything unexpected into one of the two,
+without leaking details.
 """
 
 from __future__ import annotations
 
 import logging
 
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import Flask, Response, current_app, jsonify, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+from idp.security_headers import no_store
 
 log = logging.getLogger(__name__)
 
@@ -58,16 +68,64 @@ def wants_json() -> bool:
     return best == "application/json"
 
 
-def render_error(status: int, title: str, description: str):
+# -- the renderers, one per audience -----------------------------------------------
+
+
+def render_page(status: int, title: str, description: str) -> Response:
+    """The error page a person reads: ``title`` as heading, ``description`` below."""
+    page = render_template("error.html", status=status, title=title, description=description)
+    return make_response(page, status)
+
+
+def render_problem(status: int, title: str, detail: str) -> Response:
+    """RFC 9457 §3: a problem with no type of its own (``about:blank``, §4.2.1)."""
+    response = jsonify({"type": "about:blank", "title": title, "status": status, "detail": detail})
+    response.status_code = status
+    response.mimetype = "application/problem+json"
+    return response
+
+
+def render_oauth_error(status: int, error: str, description: str, **extra: str) -> Response:
+    """RFC 6749 §5.2: ``{"error", "error_description", ...}``, never cached (§5.1)."""
+    response = jsonify({"error": error, "error_description": description, **extra})
+    response.status_code = status
+    return no_store(response)
+
+
+def _quoted(value: str) -> str:
+    """An RFC 9110 §5.6.4 quoted-string."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def render_bearer_challenge(
+    status: int, error: str | None, description: str, scope: str | None = None
+) -> Response:
+    """RFC 6750 §3: the ``WWW-Authenticate: Bearer`` challenge and an OAuth body.
+
+    Without ``error`` the challenge is bare (§3.1: a request with no token gets
+    no error code); the body then says ``unauthorized``. ``scope`` names the
+    scope an ``insufficient_scope`` refusal lacks.
+    """
+    params = [f"realm={_quoted(current_app.config['IDP'].issuer)}"]
+    if error:
+        params.append(f"error={_quoted(error)}")
+        params.append(f"error_description={_quoted(description)}")
+    if scope:
+        params.append(f"scope={_quoted(scope)}")
+    extra = {"scope": scope} if scope else {}
+    response = render_oauth_error(status, error or "unauthorized", description, **extra)
+    response.headers["WWW-Authenticate"] = "Bearer " + ", ".join(params)
+    return response
+
+
+def render_error(status: int, title: str, description: str) -> Response:
+    """A page for a browser, a JSON problem for a program (see ``wants_json``)."""
     if wants_json():
-        body = {"type": "about:blank", "title": title, "status": status, "detail": description}
-        response = jsonify(body)
-        response.status_code = status
-        response.mimetype = "application/problem+json"
-        return response
-    return render_template(
-        "error.html", status=status, title=title, description=description
-    ), status
+        return render_problem(status, title, description)
+    return render_page(status, title, description)
+
+
+# -- what reaches the application --------------------------------------------------
 
 
 def http_error(exc: HTTPException):

@@ -1,4 +1,4 @@
-"""Strict response headers on every response (SPEC.md §11)."""
+"""Strict response headers on every response (SPEC.md §11), and the one no-store rule."""
 
 from __future__ import annotations
 
@@ -21,6 +21,17 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+def no_store(response: Response) -> Response:
+    """Never cached: ``Cache-Control: no-store`` and, for HTTP/1.0 caches, ``Pragma: no-cache``.
+
+    RFC 6749 §5.1 asks this of every answer carrying tokens or secrets; pages
+    carrying personal data or one-time values get it too.
+    """
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+    return response
+
+
 def apply_security_headers(response: Response) -> Response:
     headers = response.headers
     # Forms post to this provider, and the authorization flow redirects back to
@@ -41,8 +52,7 @@ def apply_security_headers(response: Response) -> Response:
         # Pages carry personal data or one-time values: never cache them. A view that
         # allows caching (public key sets, metadata) sets its own Cache-Control.
         if "Cache-Control" not in headers:
-            headers["Cache-Control"] = "no-store"
-            headers.setdefault("Pragma", "no-cache")
+            no_store(response)
     return response
 
 

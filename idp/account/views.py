@@ -7,14 +7,13 @@ from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from consent_screens.texts import PURPOSE_TEXTS, SCOPE_TEXTS
 from idp.account import blueprint
-from idp.extensions import db
-from idp.login.forms import ConfirmForm
-from idp.login.guards import login_required, recent_login_required
-from idp.models import Partner
 from idp.services import authentication, second_factor, sso, withdrawal
 from idp.services import connected_apps as connected_apps_service
+from idp.services.partners import find_partner
+from idp.web.forms import ConfirmForm
+from idp.web.guards import login_required, recent_login_required
+from idp.web.texts import PURPOSE_TEXTS, SCOPE_TEXTS
 
 STATUS_TIER_NAMES = {
     "base": _l("Base"),
@@ -116,7 +115,7 @@ def revoke_app(partner_id: str):
     if not form.validate_on_submit():
         flash(_("Your request could not be read. Please try again."), "error")
         return redirect(url_for(".connected_apps"), 303)
-    partner = db.session.get(Partner, partner_id) if len(partner_id) <= 32 else None
+    partner = find_partner(partner_id)
     if partner is None:
         abort(404)
     withdrawal.withdraw_partner_access(member.id, partner.id, actor="member")

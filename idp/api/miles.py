@@ -8,19 +8,17 @@ than the member allowed.
 
 from __future__ import annotations
 
-from flask import current_app, jsonify
+from flask import jsonify
 
 from idp.api import blueprint
 from idp.extensions import limiter
 from idp.oauth.resource import current_token, current_token_member, granted_scopes, require_bearer
-
-
-def _api_rate_limit() -> str:
-    return current_app.config["IDP"].api_rate_limit
+from idp.security_headers import no_store
+from idp.web.limits import api_rate_limit
 
 
 @blueprint.get("/api/v1/me/miles")
-@limiter.limit(_api_rate_limit)
+@limiter.limit(api_rate_limit)
 @require_bearer("miles", no_credentials_error="invalid_token")
 def my_miles():
     member = current_token_member()
@@ -29,6 +27,4 @@ def my_miles():
         card_number=member.card_number if "card_number" in granted else None,
         miles_balance=int(member.miles_balance),
     )
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Pragma"] = "no-cache"
-    return response
+    return no_store(response)

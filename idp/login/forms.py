@@ -80,7 +80,3 @@ class EmailCodeForm(FlaskForm):
             Length(max=16, message=SIX_DIGITS),
         ],
     )
-
-
-class ConfirmForm(FlaskForm):
-    """A form with nothing but its CSRF token: one button that does one thing."""

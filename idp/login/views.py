@@ -35,30 +35,22 @@ from markupsafe import Markup
 from idp.errors import http_error
 from idp.extensions import limiter
 from idp.login import blueprint
-from idp.login.forms import (
-    AuthenticationCodeForm,
-    ConfirmForm,
-    EmailCodeForm,
-    LoginForm,
-    RecoveryCodeForm,
-)
-from idp.login.guards import DEFAULT_NEXT, safe_next
+from idp.login.forms import AuthenticationCodeForm, EmailCodeForm, LoginForm, RecoveryCodeForm
 from idp.models.types import utcnow
 from idp.services import authentication, second_factor, sso
 from idp.services.authentication import LockedOut, LoginRefused
 from idp.services.members import get_member
 from idp.services.second_factor import ResendTooSoon
+from idp.web.forms import ConfirmForm
+from idp.web.guards import DEFAULT_NEXT, safe_next
+from idp.web.limits import login_rate_limit
 
 #: Where the member goes once logged in; set at the password step.
 NEXT_KEY = "login_next"
 
 
-def _login_rate_limit() -> str:
-    return current_app.config["IDP"].login_rate_limit
-
-
 #: One per-address budget for every login and second-factor POST together.
-attempts = limiter.shared_limit(_login_rate_limit, scope="login-attempts", methods=["POST"])
+attempts = limiter.shared_limit(login_rate_limit, scope="login-attempts", methods=["POST"])
 
 
 @blueprint.before_request

@@ -14,6 +14,7 @@ from authlib.oauth2.rfc6749 import ClientMixin
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from idp import defaults
 from idp.extensions import db
 from idp.models.partner import Partner
 from idp.models.types import UTCDateTime, utcnow
@@ -24,8 +25,6 @@ TOKEN_ENDPOINT_AUTH_METHODS = (
     "private_key_jwt",
     "none",
 )
-DEFAULT_ACCESS_TOKEN_TTL = 3600
-DEFAULT_GRANT_TTL = 90 * 24 * 3600
 
 
 def hash_secret(secret: str) -> str:
@@ -53,9 +52,9 @@ class Client(db.Model, ClientMixin):
         JSON, default=lambda: ["authorization_code", "refresh_token"]
     )
     response_types: Mapped[list] = mapped_column(JSON, default=lambda: ["code"])
-    access_token_ttl: Mapped[int] = mapped_column(Integer, default=DEFAULT_ACCESS_TOKEN_TTL)
+    access_token_ttl: Mapped[int] = mapped_column(Integer, default=defaults.ACCESS_TOKEN_SECONDS)
     #: How long a limited consent (and its refresh tokens) lasts.
-    grant_ttl: Mapped[int] = mapped_column(Integer, default=DEFAULT_GRANT_TTL)
+    grant_ttl: Mapped[int] = mapped_column(Integer, default=defaults.GRANT_SECONDS)
     id_token_signed_response_alg: Mapped[str] = mapped_column(String(8), default="RS256")
     subject_type: Mapped[str] = mapped_column(String(16), default="pairwise")
     sector_identifier_uri: Mapped[str | None] = mapped_column(Text)

@@ -9,12 +9,11 @@ the code does.
 from __future__ import annotations
 
 from idp.catalog import SCOPE_CLAIMS
+from idp.locales import LOCALES
 from idp.oauth.authorize.checks import PROMPT_VALUES
 from idp.oauth.claims import ACR_TWO_FACTOR, ID_TOKEN_CLAIMS
 from idp.oauth.client_auth import ASSERTION_ALGORITHMS, AUTH_METHODS, CONFIDENTIAL_AUTH_METHODS
 from idp.services.signing_keys import ALGORITHMS
-
-UI_LOCALES = ("en", "de", "nl", "pl")
 
 #: Paths of every endpoint, relative to the issuer. UserInfo and logout are served
 #: by their own packages; they are listed here so partners find them.
@@ -60,7 +59,7 @@ def provider_metadata(issuer: str) -> dict:
             "request_parameter_supported": False,
             "request_uri_parameter_supported": False,
             "authorization_response_iss_parameter_supported": True,
-            "ui_locales_supported": list(UI_LOCALES),
+            "ui_locales_supported": list(LOCALES),
             "backchannel_logout_supported": True,
             "backchannel_logout_session_supported": True,
         }

@@ -10,23 +10,21 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify
 
+from idp import defaults
 from idp.extensions import csrf, limiter
 from idp.oauth.authorize.flow import authorization_endpoint
 from idp.oauth.discovery import provider_metadata
 from idp.oauth.server import current_server
 from idp.services import signing_keys
+from idp.web.limits import api_rate_limit
 
 blueprint = Blueprint("oauth", __name__)
 
 #: Partners and their libraries may cache these documents briefly.
-PUBLIC_CACHE = "public, max-age=300"
+PUBLIC_CACHE = f"public, max-age={defaults.PUBLIC_DOCUMENT_CACHE_SECONDS}"
 
 
-def _api_rate_limit() -> str:
-    return current_app.config["IDP"].api_rate_limit
-
-
-limiter.limit(_api_rate_limit)(blueprint)
+limiter.limit(api_rate_limit)(blueprint)
 
 
 @blueprint.route("/oauth/authorize", methods=["GET", "POST"])

@@ -8,31 +8,30 @@ partner proves, with an ID token of this very session, who is logging out.
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, redirect, render_template, request
+from flask import Blueprint, jsonify, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from wtforms import HiddenField
 
-from idp.extensions import csrf, db, limiter
-from idp.models import Member
+from idp.errors import render_page
+from idp.extensions import csrf, limiter
 from idp.oauth import rp_logout
 from idp.oauth.claims import claims_for_scopes
 from idp.oauth.resource import current_token, current_token_member, granted_scopes, require_bearer
+from idp.security_headers import no_store
 from idp.services import sso
+from idp.services.members import get_member
 from idp.services.subjects import subject_for
+from idp.web.limits import api_rate_limit
 
 blueprint = Blueprint("oidc", __name__)
-
-
-def _api_rate_limit() -> str:
-    return current_app.config["IDP"].api_rate_limit
 
 
 # -- UserInfo ----------------------------------------------------------------------
 
 
 @blueprint.route("/oauth/userinfo", methods=["GET", "POST"])
-@limiter.limit(_api_rate_limit)
+@limiter.limit(api_rate_limit)
 @require_bearer("openid", form_body=True)
 def userinfo():
     """OIDC Core §5.3: exactly the claims of the scopes the member granted.
@@ -43,10 +42,7 @@ def userinfo():
     token = current_token()
     member = current_token_member()
     claims = claims_for_scopes(member, granted_scopes(token), subject_for(member, token.client))
-    response = jsonify(claims)
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Pragma"] = "no-cache"
-    return response
+    return no_store(jsonify(claims))
 
 
 # -- RP-initiated logout -----------------------------------------------------------
@@ -63,7 +59,7 @@ class LogoutForm(FlaskForm):
 
 
 @blueprint.route("/oauth/logout", methods=["GET", "POST"])
-@limiter.limit(_api_rate_limit)
+@limiter.limit(api_rate_limit)
 def end_session():
     values = request.form if request.method == "POST" else request.args
     try:
@@ -101,7 +97,7 @@ def _logged_out(logout: rp_logout.LogoutRequest):
 
 
 def _confirm_page(logout: rp_logout.LogoutRequest, session):
-    member = db.session.get(Member, session.member_id)
+    member = get_member(session.member_id)
     form = LogoutForm(formdata=None, data=logout.parameters)
     return render_template(
         "oidc/logout_confirm.html",
@@ -118,12 +114,4 @@ def _partner_name(logout: rp_logout.LogoutRequest) -> str | None:
 
 
 def _error_page(description: str):
-    return (
-        render_template(
-            "error.html",
-            status=400,
-            title=_("We cannot log you out from here"),
-            description=description,
-        ),
-        400,
-    )
+    return render_page(400, _("We cannot log you out from here"), description)

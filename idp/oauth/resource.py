@@ -20,9 +20,10 @@ import functools
 import re
 from dataclasses import dataclass
 
-from flask import current_app, g, jsonify, request
+from flask import g, request
 from flask.typing import ResponseReturnValue
 
+from idp.errors import render_bearer_challenge
 from idp.extensions import db
 from idp.models import Consent, Member, Token
 from idp.services import consent_usage, tokens
@@ -42,22 +43,7 @@ class BearerError(Exception):
     scope: str | None = None
 
     def response(self):
-        realm = current_app.config["IDP"].issuer
-        params = [f'realm="{realm}"']
-        if self.error:
-            params.append(f'error="{self.error}"')
-            params.append(f'error_description="{self.description}"')
-        if self.scope:
-            params.append(f'scope="{self.scope}"')
-        body = {"error": self.error or "unauthorized", "error_description": self.description}
-        if self.scope:
-            body["scope"] = self.scope
-        response = jsonify(body)
-        response.status_code = self.status
-        response.headers["WWW-Authenticate"] = "Bearer " + ", ".join(params)
-        response.headers["Cache-Control"] = "no-store"
-        response.headers["Pragma"] = "no-cache"
-        return response
+        return render_bearer_challenge(self.status, self.error, self.description, self.scope)
 
 
 def _invalid_request(description: str) -> BearerError:

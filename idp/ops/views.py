@@ -12,6 +12,7 @@ from flask import Blueprint, Response, jsonify
 from idp.config import shared_metrics_directory
 from idp.extensions import limiter
 from idp.ops import readiness
+from idp.security_headers import no_store
 
 blueprint = Blueprint("ops", __name__)
 
@@ -20,8 +21,7 @@ blueprint = Blueprint("ops", __name__)
 @limiter.exempt
 def healthz():
     response = jsonify(status="ok")
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return no_store(response)
 
 
 @blueprint.get("/readyz")
@@ -31,8 +31,7 @@ def readyz():
     ok = readiness.ready(checks)
     response = jsonify(status="ok" if ok else "unavailable", checks=checks)
     response.status_code = 200 if ok else 503
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return no_store(response)
 
 
 @blueprint.get("/metrics")
@@ -43,5 +42,4 @@ def metrics():
 
     body, content_type = exposition(shared_metrics_directory())
     response = Response(body, content_type=content_type)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return no_store(response)

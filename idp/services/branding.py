@@ -13,11 +13,11 @@ import re
 from urllib.parse import urlsplit
 
 from idp.extensions import db
+from idp.locales import LOCALES
 from idp.models import Partner
 from idp.services import audit
 from idp.services.errors import InvalidInput
 
-LANGUAGES = ("en", "de", "nl", "pl")
 EXTRA_TEXT_MAX = 300
 MIN_CONTRAST = 4.5
 _COLOUR = re.compile(r"#[0-9a-f]{6}")
@@ -71,8 +71,8 @@ def validate_extra_texts(texts: dict | None) -> dict[str, str]:
         raise InvalidInput("Extra texts are given per language.", "extra_texts")
     cleaned = {}
     for language, text in texts.items():
-        if language not in LANGUAGES:
-            raise InvalidInput(f"Extra texts are in {', '.join(LANGUAGES)}.", "extra_texts")
+        if language not in LOCALES:
+            raise InvalidInput(f"Extra texts are in {', '.join(LOCALES)}.", "extra_texts")
         if not isinstance(text, str):
             raise InvalidInput("An extra text is plain text.", "extra_texts")
         text = " ".join(text.split())

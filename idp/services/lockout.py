@@ -34,14 +34,10 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from idp import defaults
 from idp.extensions import db, keyring
 from idp.models import Lockout
 from idp.models.types import utcnow
-
-#: Failures further apart than this start counting again from one.
-FAILURE_WINDOW = timedelta(hours=24)
-#: No single lockout lasts longer than this.
-MAX_LOCK = timedelta(hours=24)
 
 
 def member_key(member_id: str) -> str:
@@ -61,7 +57,7 @@ def lock_period(previous_lockouts: int) -> timedelta:
     base = timedelta(seconds=_settings().lockout_base_seconds)
     # 2**n grows past any sane bound quickly; stop doubling once the cap is reached.
     period = base * (2 ** min(previous_lockouts, 20))
-    return min(period, MAX_LOCK)
+    return min(period, timedelta(seconds=defaults.LOCKOUT_MAX_SECONDS))
 
 
 @dataclass(frozen=True)
@@ -93,7 +89,8 @@ def take_attempt(key: str) -> Attempt:
     ).one()
     if row.locked_until is not None and row.locked_until > now:
         return Attempt(key, row.lockouts, refused_until=row.locked_until)
-    failures = (0 if row.updated_at < now - FAILURE_WINDOW else row.failures) + 1
+    window = timedelta(seconds=defaults.LOCKOUT_FAILURE_WINDOW_SECONDS)
+    failures = (0 if row.updated_at < now - window else row.failures) + 1
     values = {"failures": failures, "updated_at": now}
     until = None
     if failures >= _settings().lockout_threshold:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from idp.extensions import db, keyring
+from idp.locales import LOCALES
 from idp.models import CardNumber, Credential, Member
 from idp.models.member import CARD_REPLACEMENT_REASONS, GENDERS, STATUS_TIERS
 from idp.models.types import utcnow
@@ -19,7 +20,6 @@ from idp.services.cards import generate_card_number, is_valid_card_number, norma
 from idp.services.errors import Conflict, InvalidInput
 from idp.services.passwords import check_new_password, hash_password
 
-LOCALES = ("en", "de", "nl", "pl")
 # Deliberately permissive (RFC 5322 allows far more); the address is confirmed by mail.
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 _PHONE = re.compile(r"^\+[1-9]\d{6,14}$")  # E.164, as the OIDC phone_number claim wants

@@ -14,23 +14,18 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
+from idp import defaults
 from idp.catalog import PURPOSES, SCOPE_CLAIMS, scopes_of_purposes
 from idp.config import LOOPBACK_HOSTS
 from idp.extensions import db
 from idp.models import Client, Partner, PartnerDeveloper, hash_secret
-from idp.models.client import (
-    DEFAULT_ACCESS_TOKEN_TTL,
-    DEFAULT_GRANT_TTL,
-    TOKEN_ENDPOINT_AUTH_METHODS,
-)
+from idp.models.client import TOKEN_ENDPOINT_AUTH_METHODS
 from idp.models.partner import PARTNER_CATEGORIES
 from idp.models.types import utcnow
 from idp.services import audit
 from idp.services.errors import InvalidInput, NotFound
 
 SIGNING_ALGS = ("RS256", "ES256")
-#: Ten years: beyond that a lifetime is "without time limit", which is the member's choice.
-MAX_TTL = 10 * 365 * 24 * 3600
 
 
 def create_partner(name: str, category: str) -> Partner:
@@ -69,8 +64,8 @@ class ClientRequest:
     purposes: list[str] = field(default_factory=list)
     public: bool = False
     approved: bool = False
-    access_token_ttl: int = DEFAULT_ACCESS_TOKEN_TTL
-    grant_ttl: int = DEFAULT_GRANT_TTL
+    access_token_ttl: int = defaults.ACCESS_TOKEN_SECONDS
+    grant_ttl: int = defaults.GRANT_SECONDS
     token_endpoint_auth_method: str | None = None
     post_logout_redirect_uris: list[str] = field(default_factory=list)
     backchannel_logout_uri: str | None = None
@@ -156,9 +151,9 @@ def _validate(req: ClientRequest) -> tuple[list[str], str]:
         raise InvalidInput("A public client authenticates with none.", "token_endpoint_auth_method")
     if method == "private_key_jwt" and not (req.jwks or req.jwks_uri):
         raise InvalidInput("private_key_jwt needs jwks or jwks_uri.", "jwks")
-    if not 1 <= req.access_token_ttl <= MAX_TTL:
+    if not 1 <= req.access_token_ttl <= defaults.MAX_CLIENT_TTL_SECONDS:
         raise InvalidInput("The access token lifetime is at least 1 second.", "access_token_ttl")
-    if not 1 <= req.grant_ttl <= MAX_TTL:
+    if not 1 <= req.grant_ttl <= defaults.MAX_CLIENT_TTL_SECONDS:
         raise InvalidInput("The access period is at least 1 second.", "grant_ttl")
     if req.id_token_signed_response_alg not in SIGNING_ALGS:
         raise InvalidInput(

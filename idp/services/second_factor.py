@@ -26,21 +26,15 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, or_, select, update
 
+from idp import defaults
 from idp.extensions import db, keyring
 from idp.models import Credential, EmailCode, Member, RecoveryCode
 from idp.models.types import utcnow
 from idp.services import mail
 from idp.services.errors import InvalidInput
 
-#: RFC 6238 §4.1 and what authenticator apps expect: SHA-1, 6 digits, 30-second steps.
-TOTP_STEP_SECONDS = 30
-TOTP_DIGITS = 6
-#: Steps either side of now that are accepted (RFC 6238 §5.2 allows for clock drift).
-TOTP_WINDOW = 1
-RECOVERY_CODE_COUNT = 10
-RECOVERY_CODE_LENGTH = 16  # base32 characters: 80 bits
+#: Recovery codes use the RFC 4648 base32 alphabet: no 0 or 1 to mistake for O or I.
 BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
-EMAIL_CODE_DIGITS = 6
 ISSUER_NAME = "Miles & More"
 
 _DIGITS = re.compile(r"^[0-9]+$")
@@ -73,19 +67,19 @@ def _clean_code(code: str) -> str:
 
 
 def current_step() -> int:
-    return int(utcnow().timestamp()) // TOTP_STEP_SECONDS
+    return int(utcnow().timestamp()) // defaults.TOTP_STEP_SECONDS
 
 
 def _matching_step(secret: str, code: str) -> int | None:
     """The step within the window whose code is ``code``; every candidate is compared."""
     code = _clean_code(code)
-    if len(code) != TOTP_DIGITS or not _DIGITS.match(code):
+    if len(code) != defaults.TOTP_DIGITS or not _DIGITS.match(code):
         return None
-    totp = pyotp.TOTP(secret, digits=TOTP_DIGITS, interval=TOTP_STEP_SECONDS)
+    totp = pyotp.TOTP(secret, digits=defaults.TOTP_DIGITS, interval=defaults.TOTP_STEP_SECONDS)
     now = current_step()
     matched = None
-    for step in range(now - TOTP_WINDOW, now + TOTP_WINDOW + 1):
-        expected = totp.at(step * TOTP_STEP_SECONDS)
+    for step in range(now - defaults.TOTP_WINDOW, now + defaults.TOTP_WINDOW + 1):
+        expected = totp.at(step * defaults.TOTP_STEP_SECONDS)
         if hmac.compare_digest(expected.encode(), code.encode()) and matched is None:
             matched = step
     return matched
@@ -169,7 +163,7 @@ def _recovery_hash(member_id: str, code: str) -> str:
 
 def _normalise_recovery_code(code: str) -> str | None:
     cleaned = _clean_code(code).upper()
-    if len(cleaned) != RECOVERY_CODE_LENGTH or any(c not in BASE32 for c in cleaned):
+    if len(cleaned) != defaults.RECOVERY_CODE_LENGTH or any(c not in BASE32 for c in cleaned):
         return None
     return cleaned
 
@@ -182,8 +176,8 @@ def new_recovery_codes(member: Member) -> list[str]:
     """Ten fresh codes, shown once, grouped for reading; every earlier code stops working."""
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.member_id == member.id))
     codes = [
-        "".join(secrets.choice(BASE32) for _char in range(RECOVERY_CODE_LENGTH))
-        for _code in range(RECOVERY_CODE_COUNT)
+        "".join(secrets.choice(BASE32) for _char in range(defaults.RECOVERY_CODE_LENGTH))
+        for _code in range(defaults.RECOVERY_CODE_COUNT)
     ]
     now = utcnow()
     for code in codes:
@@ -244,7 +238,7 @@ def send_email_code(member: Member) -> None:
         .where(EmailCode.member_id == member.id, EmailCode.used_at.is_(None))
         .values(used_at=now)
     )
-    code = f"{secrets.randbelow(10**EMAIL_CODE_DIGITS):0{EMAIL_CODE_DIGITS}d}"
+    code = f"{secrets.randbelow(10**defaults.EMAIL_CODE_DIGITS):0{defaults.EMAIL_CODE_DIGITS}d}"
     db.session.add(
         EmailCode(
             member_id=member.id,
@@ -268,7 +262,7 @@ def _current_locale() -> str:
 
 def verify_email_code(member: Member, code: str) -> bool:
     cleaned = _clean_code(code)
-    if len(cleaned) != EMAIL_CODE_DIGITS or not _DIGITS.match(cleaned):
+    if len(cleaned) != defaults.EMAIL_CODE_DIGITS or not _DIGITS.match(cleaned):
         return False
     now = utcnow()
     result = db.session.execute(

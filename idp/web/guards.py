@@ -1,4 +1,4 @@
-"""Guards other pages use: where to send a member to log in, and where back afterwards.
+"""Guards the member pages use: where to send a member to log in, and where back afterwards.
 
 ``/login?next=PATH`` follows only a relative path on this provider, so a link
 to the login page can never send a member elsewhere (no open redirect).

@@ -1,0 +1,16 @@
+"""Finding partners: the one lookup by id that pages and commands share."""
+
+from __future__ import annotations
+
+from idp.extensions import db
+from idp.models import Partner
+
+#: Partner ids are 32 hex digits (``idp.models.types.new_id``); longer is no partner.
+_MAX_ID_LENGTH = 32
+
+
+def find_partner(partner_id: str) -> Partner | None:
+    """The partner with this id, or None; a longer id than any stored is not looked up."""
+    if len(partner_id) > _MAX_ID_LENGTH:
+        return None
+    return db.session.get(Partner, partner_id)
