@@ -16,14 +16,14 @@ from flask_babel import gettext as _
 
 from consent_screens import blueprint, screen
 from consent_screens.forms import ConsentForm
-from consent_screens.texts import SCOPE_TEXTS
+from idp import defaults
 from idp.errors import render_error
-from idp.extensions import db
-from idp.models import Partner
 from idp.oauth.authorize import flow
 from idp.services import branding
 from idp.services import consent as consents
+from idp.services.partners import find_partner
 from idp.services.sso import current_session
+from idp.web.texts import SCOPE_TEXTS
 
 
 @blueprint.route("/consent/<step_id>", methods=["GET", "POST"])
@@ -70,11 +70,11 @@ def consent_step(step_id: str):
 @blueprint.route("/consent/partners/<partner_id>.css")
 def partner_stylesheet(partner_id: str):
     """The partner's brand colour as a stylesheet (the CSP forbids inline style)."""
-    partner = db.session.get(Partner, partner_id) if len(partner_id) <= 32 else None
+    partner = find_partner(partner_id)
     if partner is None or not partner.brand_colour:
         abort(404)
     response = Response(branding.stylesheet(partner), mimetype="text/css")
-    response.headers["Cache-Control"] = "public, max-age=300"
+    response.headers["Cache-Control"] = f"public, max-age={defaults.PUBLIC_DOCUMENT_CACHE_SECONDS}"
     return response
 
 

@@ -149,8 +149,8 @@ def _bind_extensions(app: Flask, settings: Settings) -> None:
 
 def _register_oauth(app: Flask) -> None:
     from consent_screens.views import consent_url
-    from idp.login.guards import login_url
     from idp.oauth.server import init_oauth
+    from idp.web.guards import login_url
 
     init_oauth(app, login_url=login_url, consent_url=consent_url)
 
