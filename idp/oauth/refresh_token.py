@@ -68,7 +68,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
             raise InvalidGrantError("The refresh token belongs to no member's consent.")
         requested = (self.request.payload.scope or row.scope).split()
         # What the member still allows: a narrower consent applies from the next refresh.
-        scope = " ".join(s for s in dict.fromkeys(requested) if s in consent.scopes | {"openid"})
+        scope = " ".join(consents.covered_scopes(consent, requested))
         issued = tokens.issue(
             client,
             scope=scope,

@@ -25,6 +25,7 @@ from flask.typing import ResponseReturnValue
 
 from idp.extensions import db
 from idp.models import Consent, Member, Token
+from idp.services import consent as consents
 from idp.services import consent_usage, tokens
 
 #: RFC 6750 §2.1 ``b64token``.
@@ -108,11 +109,10 @@ def presented_token(form_body: bool = False) -> str | None:
 
 def granted_scopes(token: Token) -> set[str]:
     """The token's scopes that the member's consent still covers."""
-    scopes = set(token.scope.split())
-    if token.consent_id is not None:
-        consent = db.session.get(Consent, token.consent_id)
-        scopes &= consent.scopes if consent is not None else set()
-    return scopes
+    scopes = token.scope.split()
+    if token.consent_id is None:
+        return set(scopes)
+    return set(consents.covered_scopes(db.session.get(Consent, token.consent_id), scopes))
 
 
 def authenticate(

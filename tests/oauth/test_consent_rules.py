@@ -176,7 +176,7 @@ def test_each_decision_is_evidence_of_the_exact_text_shown(oauth, rp, member_id)
 
 
 def test_the_hash_is_the_sha256_of_the_screen_text(app):
-    from idp.services.consent import evidence_for
+    from idp.services.consent_evidence import evidence_for
 
     evidence = evidence_for("line one\nline two", ["miles"], "nl")
     assert evidence.text_sha256 == hashlib.sha256(b"line one\nline two").hexdigest()
