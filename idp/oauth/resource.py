@@ -140,7 +140,7 @@ def authenticate(
         raise BearerError(
             403, "insufficient_scope", f"The access token does not grant {scope}.", scope
         )
-    consent_usage.record_use(token)
+    consent_usage.record_use(g.access_consent)
     return token
 
 
