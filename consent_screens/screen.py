@@ -14,7 +14,8 @@ from flask_babel import gettext as _
 
 from idp.catalog import PURPOSES
 from idp.services import branding
-from idp.services.consent import ConsentRequest, Evidence, evidence_for
+from idp.services.consent import ConsentRequest
+from idp.services.consent_evidence import Evidence, evidence_for
 from idp.web.texts import CATEGORY_TEXTS, LEGAL_BASIS_TEXTS, PURPOSE_TEXTS, SCOPE_TEXTS
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from joserfc import jwt
 
 from idp.extensions import db
@@ -102,3 +103,24 @@ def test_claims_follow_scopes_only(app_ctx):
     miles = claims_for_scopes(member, ["openid", "miles", "status"], "s")
     assert miles["miles_balance"] == 42 and miles["status_tier"] == "senator"
     assert "card_number" not in miles
+
+
+def test_issuance_names_no_scope_for_a_client_acting_for_itself(app_ctx):
+    from idp.services import issuance
+
+    client, _ = make_client()
+    body = issuance.issue(issuance.TokenGrant(client, "client_credentials"))
+    assert set(body) == {"access_token", "token_type", "expires_in"}
+    row = tokens.find_active_access_token(body["access_token"])
+    assert row.scope == "" and row.member_id is None and row.refresh_token_hash is None
+
+
+def test_issuance_refuses_an_openid_grant_without_an_id_token_signer(app_ctx):
+    from idp.services import issuance
+
+    member, _, _ = make_member()
+    client, _ = make_client()
+    grant = issuance.TokenGrant(client, "authorization_code", scope="openid", member=member)
+    with pytest.raises(ValueError, match="ID token signer"):
+        issuance.issue(grant)
+    db.session.rollback()

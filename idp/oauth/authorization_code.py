@@ -2,8 +2,9 @@
 
 At the authorization endpoint the request runs through ``authorize.checks``;
 the code is 256 random bits, stored as a hash, valid for 60 seconds and usable
-once. At the token endpoint the code is claimed in one UPDATE; a code presented
-again revokes every token issued from it (RFC 6749 §4.1.2, RFC 9700 §4.5).
+once (``idp.services.codes``). At the token endpoint the code is claimed in one
+UPDATE; a code presented again revokes every token issued from it (RFC 6749
+§4.1.2, RFC 9700 §4.5). The tokens are issued by ``idp.services.issuance``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from datetime import timedelta
 from authlib.common.urls import add_params_to_uri
 from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.errors import AccessDeniedError, InvalidGrantError
-from sqlalchemy import select, update
 
 from idp.extensions import db
 from idp.models import AuthorizationCode, Consent, Member, SSOSession
@@ -22,10 +22,11 @@ from idp.models.types import utcnow
 from idp.oauth.authorize import checks
 from idp.oauth.claims import ACR_TWO_FACTOR
 from idp.oauth.client_auth import AUTH_METHODS
-from idp.oauth.id_token import Authentication, issue_id_token
+from idp.oauth.id_token import issue_id_token
 from idp.oauth.requests import parameter_lists
-from idp.services import audit, tokens
+from idp.services import codes, issuance, tokens
 from idp.services import consent as consents
+from idp.services.issuance import Authentication
 
 CODE_LIFETIME = timedelta(seconds=60)
 
@@ -75,41 +76,26 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
     def save_authorization_code(self, code: str, request) -> None:
         authorization: Authorization = request.user
         asked = self.authorization_request
-        session = authorization.session
-        now = utcnow()
-        db.session.add(
-            AuthorizationCode(
-                code_hash=tokens.hash_value(code),
-                client_id=asked.client.id,
-                member_id=authorization.member.id,
-                consent_id=authorization.consent.id,
-                redirect_uri=asked.redirect_uri,
-                scope=authorization.scope,
-                nonce=asked.nonce,
-                code_challenge=asked.code_challenge,
-                code_challenge_method=asked.code_challenge_method,
-                claims=asked.claims,
-                sid=session.id,
-                auth_time=session.auth_time,
-                amr=list(session.amr or []),
-                acr=session.acr or ACR_TWO_FACTOR,
-                created_at=now,
-                expires_at=now + CODE_LIFETIME,
-            )
+        codes.save(
+            code,
+            client=asked.client,
+            redirect_uri=asked.redirect_uri,
+            member=authorization.member,
+            session=authorization.session,
+            consent=authorization.consent,
+            scope=authorization.scope,
+            acr=authorization.session.acr or ACR_TWO_FACTOR,
+            nonce=asked.nonce,
+            code_challenge=asked.code_challenge,
+            code_challenge_method=asked.code_challenge_method,
+            claims=asked.claims,
+            lifetime=CODE_LIFETIME,
         )
-        db.session.commit()
 
     # -- token endpoint -------------------------------------------------------------
 
     def query_authorization_code(self, code: str, client) -> AuthorizationCode | None:
-        if not code or len(code) > 256:
-            return None
-        row = db.session.scalar(
-            select(AuthorizationCode).where(
-                AuthorizationCode.code_hash == tokens.hash_value(code),
-                AuthorizationCode.client_id == client.id,
-            )
-        )
+        row = codes.find(code, client)
         if row is None:
             return None
         if row.used_at is not None:
@@ -119,84 +105,29 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         return row
 
     def _replayed(self, row: AuthorizationCode):
-        revoked = tokens.revoke_from_code(row.id)
-        audit.record(
-            "token.code_replayed",
-            member_id=row.member_id,
-            client_id=row.client.client_id,
-            tokens_revoked=revoked,
-        )
-        db.session.commit()
+        issuance.code_replayed(row)
         raise InvalidGrantError("The authorization code was used already.")
 
     def create_token_response(self):
         client = self.request.client
         row: AuthorizationCode = self.request.authorization_code
-        if not _claim(row):
+        if not codes.claim(row):
             self._replayed(row)
         consent = consents.current_consent(row.member_id, client)
         if consent is None or consent.id != row.consent_id:
             raise InvalidGrantError("The member's consent was withdrawn or has expired.")
-        member = db.session.get(Member, row.member_id)
-        scopes = row.scope.split()
-        offline = "offline_access" in scopes and client.check_grant_type("refresh_token")
-        issued = tokens.issue(
-            client,
-            scope=row.scope,
-            member_id=member.id,
-            consent=consent,
-            code=row,
-            with_refresh=offline,
-            refresh_expires_at=consent.expires_at,
-            sid=row.sid,
-            auth_time=row.auth_time,
-            amr=row.amr,
-            acr=row.acr,
-            claims=row.claims,
-        )
-        token = token_response(issued, row.scope)
-        if "openid" in scopes:
-            token["id_token"] = issue_id_token(
+        body = issuance.issue(
+            issuance.TokenGrant(
                 client,
-                member,
-                row.scope,
-                Authentication(row.auth_time, row.amr, row.acr, row.sid),
-                issued.access_token,
+                self.GRANT_TYPE,
+                scope=row.scope,
+                member=db.session.get(Member, row.member_id),
+                consent=consent,
+                code=row,
+                authentication=Authentication(row.auth_time, row.amr, row.acr, row.sid),
                 nonce=row.nonce,
                 claims_request=row.claims,
-            )
-        consents.touch(consent)
-        audit.record(
-            "token.issued",
-            member_id=member.id,
-            client_id=client.client_id,
-            grant_type=self.GRANT_TYPE,
-            scope=row.scope,
-            refresh=issued.refresh_token is not None,
+            ),
+            sign_id_token=issue_id_token,
         )
-        db.session.commit()
-        return 200, token, self.TOKEN_RESPONSE_HEADER
-
-
-def _claim(row: AuthorizationCode) -> bool:
-    """Mark the code used in one statement; False when another request used it first."""
-    result = db.session.execute(
-        update(AuthorizationCode)
-        .where(AuthorizationCode.id == row.id, AuthorizationCode.used_at.is_(None))
-        .values(used_at=utcnow())
-        .execution_options(synchronize_session="fetch")
-    )
-    return result.rowcount == 1
-
-
-def token_response(issued: tokens.IssuedTokens, scope: str) -> dict:
-    """RFC 6749 §5.1."""
-    body = {
-        "access_token": issued.access_token,
-        "token_type": "Bearer",
-        "expires_in": issued.expires_in,
-        "scope": scope,
-    }
-    if issued.refresh_token:
-        body["refresh_token"] = issued.refresh_token
-    return body
+        return 200, body, self.TOKEN_RESPONSE_HEADER

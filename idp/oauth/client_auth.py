@@ -27,13 +27,10 @@ from flask import current_app
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
-from sqlalchemy import delete
-from sqlalchemy.exc import IntegrityError
 
-from idp.extensions import db
-from idp.models import Client, ClientAssertion
-from idp.models.types import utcnow
+from idp.models import Client
 from idp.request_text import is_text
+from idp.services import client_assertions
 from idp.services.registration import get_client
 
 log = logging.getLogger(__name__)
@@ -170,21 +167,7 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
         if not is_text(jti):  # stored in a text column
             return False
         expires_at = datetime.fromtimestamp(int(claims["exp"]), UTC)
-        return remember_assertion(client, jti, expires_at)
-
-
-def remember_assertion(client: Client, jti: str, expires_at: datetime) -> bool:
-    """Record a jti; False when the client used it before. Commits, so it holds even if
-    the request fails later."""
-    db.session.execute(delete(ClientAssertion).where(ClientAssertion.expires_at < utcnow()))
-    try:
-        with db.session.begin_nested():
-            db.session.add(ClientAssertion(client_id=client.id, jti=jti, expires_at=expires_at))
-    except IntegrityError:
-        db.session.commit()
-        return False
-    db.session.commit()
-    return True
+        return client_assertions.remember(client, jti, expires_at)
 
 
 _jwks_cache: dict[str, tuple[float, dict]] = {}

@@ -13,10 +13,8 @@ from __future__ import annotations
 from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.errors import InvalidScopeError
 
-from idp.extensions import db
-from idp.oauth.authorization_code import token_response
 from idp.oauth.client_auth import CONFIDENTIAL_AUTH_METHODS
-from idp.services import audit, tokens
+from idp.services import issuance
 
 
 class ClientCredentialsGrant(grants.ClientCredentialsGrant):
@@ -28,10 +26,5 @@ class ClientCredentialsGrant(grants.ClientCredentialsGrant):
             raise InvalidScopeError("Client credentials tokens carry no scope.")
 
     def create_token_response(self):
-        client = self.request.client
-        issued = tokens.issue(client, scope="")
-        audit.record("token.issued", client_id=client.client_id, grant_type=self.GRANT_TYPE)
-        db.session.commit()
-        body = token_response(issued, "")
-        body.pop("scope")
+        body = issuance.issue(issuance.TokenGrant(self.request.client, self.GRANT_TYPE))
         return 200, body, self.TOKEN_RESPONSE_HEADER

@@ -9,8 +9,6 @@ parameter asks for them there (§5.4, §5.5), and never beyond the granted scope
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from datetime import datetime
 
 from authlib.oidc.core.util import create_half_hash
 from flask import current_app
@@ -18,20 +16,11 @@ from flask import current_app
 from idp.models import Client, Member
 from idp.oauth.claims import ACR_TWO_FACTOR, claims_for_scopes, requested_claims
 from idp.services import signing_keys
+from idp.services.issuance import Authentication
 from idp.services.subjects import subject_for
 
 #: ID tokens expire with the longest lifetime the JWKS keeps a retired key for.
 ID_TOKEN_LIFETIME = int(signing_keys.LONGEST_SIGNED_LIFETIME.total_seconds())
-
-
-@dataclass
-class Authentication:
-    """What the ID token says about the login behind a grant."""
-
-    auth_time: datetime | None
-    amr: list[str]
-    acr: str | None
-    sid: str | None
 
 
 def issue_id_token(
@@ -43,6 +32,8 @@ def issue_id_token(
     nonce: str | None = None,
     claims_request: dict | None = None,
 ) -> str:
+    """The signed ID token for ``access_token``; an ``IdTokenSigner`` of
+    ``idp.services.issuance``."""
     alg = client.id_token_signed_response_alg or "RS256"
     now = int(time.time())
     subject = subject_for(member, client)

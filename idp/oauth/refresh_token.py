@@ -5,6 +5,7 @@ refresh token in the same family and marks the old one used in one UPDATE;
 presenting a used one again revokes the whole family. A refresh token lives as
 long as the member's consent: until its end, or without time limit when the
 member chose so. A new ID token comes with each refresh (OIDC Core §12.2).
+The tokens are issued by ``idp.services.issuance``.
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError
 
 from idp.extensions import db
 from idp.models import Consent, Member, Token
-from idp.oauth.authorization_code import token_response
 from idp.oauth.client_auth import AUTH_METHODS
-from idp.oauth.id_token import Authentication, issue_id_token
-from idp.services import audit, tokens
+from idp.oauth.id_token import issue_id_token
 from idp.services import consent as consents
+from idp.services import issuance, tokens
+from idp.services.issuance import Authentication
 
 
 class RefreshTokenGrant(grants.RefreshTokenGrant):
@@ -47,18 +48,10 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
             raise InvalidScopeError("The scope exceeds the one originally granted.")
 
     def _reused(self, row: Token):
-        revoked = tokens.revoke_family(row.family_id)
-        audit.record(
-            "token.refresh_reused",
-            member_id=row.member_id,
-            client_id=row.client.client_id,
-            tokens_revoked=revoked,
-        )
-        db.session.commit()
+        issuance.refresh_token_reused(row)
         raise InvalidGrantError("The refresh token was used already; the grant is revoked.")
 
     def create_token_response(self):
-        client = self.request.client
         row: Token = self.request.refresh_token
         if not tokens.claim_refresh_token(row):
             self._reused(row)
@@ -68,37 +61,18 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
             raise InvalidGrantError("The refresh token belongs to no member's consent.")
         requested = (self.request.payload.scope or row.scope).split()
         # What the member still allows: a narrower consent applies from the next refresh.
-        scope = " ".join(s for s in dict.fromkeys(requested) if s in consent.scopes | {"openid"})
-        issued = tokens.issue(
-            client,
-            scope=scope,
-            member_id=member.id,
-            consent=consent,
-            family_id=row.family_id,
-            with_refresh="offline_access" in scope.split(),
-            refresh_expires_at=consent.expires_at,
-            sid=row.sid,
-            auth_time=row.auth_time,
-            amr=row.amr,
-            acr=row.acr,
-            claims=row.claims,
-        )
-        token = token_response(issued, scope)
-        if "openid" in scope.split():
-            token["id_token"] = issue_id_token(
-                client,
-                member,
-                scope,
-                Authentication(row.auth_time, row.amr, row.acr, row.sid),
-                issued.access_token,
+        scope = " ".join(consents.covered_scopes(consent, requested))
+        body = issuance.issue(
+            issuance.TokenGrant(
+                self.request.client,
+                self.GRANT_TYPE,
+                scope=scope,
+                member=member,
+                consent=consent,
+                family_id=row.family_id,
+                authentication=Authentication(row.auth_time, row.amr, row.acr, row.sid),
                 claims_request=row.claims,
-            )
-        consents.touch(consent)
-        audit.record(
-            "token.refreshed",
-            member_id=member.id,
-            client_id=client.client_id,
-            scope=scope,
+            ),
+            sign_id_token=issue_id_token,
         )
-        db.session.commit()
-        return 200, token, self.TOKEN_RESPONSE_HEADER
+        return 200, body, self.TOKEN_RESPONSE_HEADER

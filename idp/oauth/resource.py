@@ -26,6 +26,7 @@ from flask.typing import ResponseReturnValue
 from idp.errors import render_bearer_challenge
 from idp.extensions import db
 from idp.models import Consent, Member, Token
+from idp.services import consent as consents
 from idp.services import consent_usage, tokens
 
 #: RFC 6750 §2.1 ``b64token``.
@@ -94,11 +95,10 @@ def presented_token(form_body: bool = False) -> str | None:
 
 def granted_scopes(token: Token) -> set[str]:
     """The token's scopes that the member's consent still covers."""
-    scopes = set(token.scope.split())
-    if token.consent_id is not None:
-        consent = db.session.get(Consent, token.consent_id)
-        scopes &= consent.scopes if consent is not None else set()
-    return scopes
+    scopes = token.scope.split()
+    if token.consent_id is None:
+        return set(scopes)
+    return set(consents.covered_scopes(db.session.get(Consent, token.consent_id), scopes))
 
 
 def authenticate(
@@ -126,7 +126,7 @@ def authenticate(
         raise BearerError(
             403, "insufficient_scope", f"The access token does not grant {scope}.", scope
         )
-    consent_usage.record_use(token)
+    consent_usage.record_use(g.access_consent)
     return token
 
 

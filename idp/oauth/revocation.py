@@ -3,7 +3,8 @@
 A client revokes only its own tokens: another client's token, an unknown or
 an already revoked one all get the same ``200`` and nothing changes (§2.2).
 Revoking a refresh token revokes its whole family (every token of the grant);
-revoking an access token ends that token and the refresh token issued with it.
+revoking an access token ends that token and the refresh token issued with it
+(``idp.services.revocation``).
 """
 
 from __future__ import annotations
@@ -11,10 +12,9 @@ from __future__ import annotations
 from authlib.oauth2.rfc6749.errors import InvalidRequestError
 from authlib.oauth2.rfc7009 import RevocationEndpoint as BaseRevocationEndpoint
 
-from idp.extensions import db
 from idp.oauth.client_auth import AUTH_METHODS
 from idp.oauth.presented_token import PresentedToken, find_presented_token
-from idp.services import audit, tokens
+from idp.services import revocation
 
 
 class RevocationEndpoint(BaseRevocationEndpoint):
@@ -35,16 +35,4 @@ class RevocationEndpoint(BaseRevocationEndpoint):
         return found
 
     def revoke_token(self, token: PresentedToken, request):
-        row = token.row
-        if token.kind == "refresh_token":
-            revoked = tokens.revoke_family(row.family_id)
-        else:
-            revoked = tokens.revoke_row(row)
-        audit.record(
-            "token.revoked",
-            member_id=row.member_id,
-            client_id=request.client.client_id,
-            token_type=token.kind,
-            tokens_revoked=revoked,
-        )
-        db.session.commit()
+        revocation.revoke_presented(token.row, token.kind, request.client)

@@ -14,13 +14,15 @@ from sqlalchemy import select
 from idp.extensions import db
 from idp.models import Client, Consent, ConsentRecord, Partner
 from idp.models.types import utcnow
-from idp.services.consent import IDENTITY_SCOPE, OFFLINE_SCOPE, text_outdated
+from idp.services.consent import IDENTITY_SCOPE, OFFLINE_SCOPE, stands_for_authorization
+from idp.services.consent_evidence import history
 
 
 @dataclass
 class ConnectedPartner:
     partner: Partner
-    #: Consents that stand now (not withdrawn, not expired).
+    #: Consents that stand now (``consent.stands_for_authorization``): a consent on an
+    #: outdated text is asked again, so the page no longer counts it as connected.
     active: list[Consent] = field(default_factory=list)
     history: list[ConsentRecord] = field(default_factory=list)
 
@@ -60,14 +62,6 @@ class ConnectedPartner:
         return max(used, default=None)
 
 
-def _stands(consent: Consent, now: datetime) -> bool:
-    if consent.withdrawn_at is not None:
-        return False
-    if consent.expires_at is not None and consent.expires_at <= now:
-        return False
-    return not text_outdated(consent)
-
-
 def connected_partners(member_id: str) -> list[ConnectedPartner]:
     """Every partner the member ever consented to, connected ones first, then by name."""
     now = utcnow()
@@ -82,14 +76,9 @@ def connected_partners(member_id: str) -> list[ConnectedPartner]:
     for consent, partner in rows:
         entry = partners.setdefault(partner.id, ConnectedPartner(partner))
         client_partner[consent.client_id] = partner.id
-        if _stands(consent, now):
+        if stands_for_authorization(consent, now):
             entry.active.append(consent)
-    records = db.session.scalars(
-        select(ConsentRecord)
-        .where(ConsentRecord.member_id == member_id)
-        .order_by(ConsentRecord.created_at.desc(), ConsentRecord.id.desc())
-    )
-    for record in records:
+    for record in history(member_id):
         partner_id = client_partner.get(record.client_id)
         if partner_id in partners:
             partners[partner_id].history.append(record)

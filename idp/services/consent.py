@@ -7,14 +7,22 @@ the screen shows as the period of access, not as data.
 
 One ``Consent`` row per member and client holds the standing decision; a
 withdrawn row stays as evidence and the next decision starts a new one. Every
-decision (given or changed) and withdrawal also adds a ``ConsentRecord``: the
-append-only evidence of what was chosen, the identifier and SHA-256 hash of
-the exact text shown, and its language. Decisions, denials and withdrawals are
-written to the audit log too.
+decision (given or changed) also adds a ``ConsentRecord``
+(``idp.services.consent_evidence``). Decisions and denials are written to the
+audit log too.
 
-The texts are versioned per purpose (``idp.catalog.CONSENT_TEXT_VERSIONS``): a
-consent given under an older version no longer stands, so the next login asks
-again.
+Whether a consent holds is one rule with two answers, because the texts are
+versioned per purpose (``idp.catalog.CONSENT_TEXT_VERSIONS``):
+
+- ``stands_for_authorization``: a new authorization (the authorization
+  endpoint, a code exchange, Connected apps) needs a consent that is not
+  withdrawn, not expired and was given under the current texts; a consent on
+  an older text asks again at the next login.
+- ``covers_issued_tokens``: tokens already issued live on while the consent is
+  not withdrawn and not expired; a new text does not end them.
+
+``covered_scopes`` is the other half of every check: of the scopes asked (or
+carried by a token), those the consent still covers.
 
 The consent step itself (the authorization request waiting on the screen) is
 kept in ``consent_steps`` and answered once.
@@ -22,7 +30,6 @@ kept in ``consent_steps`` and answered once.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -30,9 +37,10 @@ from sqlalchemy import delete, select, update
 
 from idp.catalog import CONSENT_TEXT_VERSIONS, PURPOSES, required_scopes
 from idp.extensions import db
-from idp.models import Client, Consent, ConsentRecord, ConsentStep
+from idp.models import Client, Consent, ConsentStep
 from idp.models.types import utcnow
 from idp.services import audit
+from idp.services.consent_evidence import Evidence, add_record
 
 #: Scopes that carry no member data of their own.
 IDENTITY_SCOPE = "openid"
@@ -60,27 +68,7 @@ class ConsentRequest:
     limited_until: datetime
 
 
-@dataclass(frozen=True)
-class Evidence:
-    """The text a member saw when deciding: which version, its hash, in which language."""
-
-    text_version: str
-    text_sha256: str
-    language: str
-
-
-def text_version_of(purposes) -> str:
-    """The identifier of the consent text for these purposes, e.g. ``miles-2026-11-01``."""
-    return " ".join(CONSENT_TEXT_VERSIONS.get(p, f"{p}-unversioned") for p in purposes)
-
-
-def evidence_for(text: str, purposes, language: str) -> Evidence:
-    """Evidence of the exact ``text`` shown (the screen's words, one line each)."""
-    return Evidence(
-        text_version=text_version_of(purposes),
-        text_sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
-        language=language,
-    )
+# -- the rule: does a consent hold ----------------------------------------------
 
 
 def text_outdated(consent: Consent) -> bool:
@@ -89,16 +77,45 @@ def text_outdated(consent: Consent) -> bool:
     return any(agreed.get(p) != CONSENT_TEXT_VERSIONS.get(p) for p in consent.purposes)
 
 
-def current_consent(member_id: str, client: Client) -> Consent | None:
-    """The standing consent: not withdrawn, not expired when limited, and on current texts."""
-    consent = _latest(member_id, client)
+def covers_issued_tokens(consent: Consent | None, now: datetime) -> bool:
+    """The consent still carries the tokens issued under it: not withdrawn, not expired.
+
+    A newer consent text does not end it: the member agreed to what the tokens
+    release, and is asked again at the next authorization
+    (``stands_for_authorization``).
+    """
+    if consent is None or consent.withdrawn_at is not None:
+        return False
+    return consent.expires_at is None or consent.expires_at > now
+
+
+def stands_for_authorization(consent: Consent | None, now: datetime) -> bool:
+    """The consent answers a new authorization without asking: it covers issued tokens
+    and was given under the current text of each of its purposes."""
+    return covers_issued_tokens(consent, now) and not text_outdated(consent)
+
+
+def covered_scopes(consent: Consent | None, requested) -> list[str]:
+    """The requested scopes the consent covers, in the order asked, each once.
+
+    ``openid`` is always covered: it only identifies the member. A consent
+    narrowed since a token was issued covers less than the token carries.
+    """
     if consent is None:
-        return None
-    if consent.expires_at is not None and consent.expires_at <= utcnow():
-        return None
-    if text_outdated(consent):
-        return None
-    return consent
+        return []
+    allowed = consent.scopes | {IDENTITY_SCOPE}
+    return [s for s in dict.fromkeys(requested) if s in allowed]
+
+
+def granted_scope(consent: Consent, requested) -> str:
+    """The scope an authorization carries: what was asked and stands granted."""
+    return " ".join(covered_scopes(consent, requested))
+
+
+def current_consent(member_id: str, client: Client) -> Consent | None:
+    """The member's consent at ``client`` when it stands for a new authorization."""
+    consent = _latest(member_id, client)
+    return consent if stands_for_authorization(consent, utcnow()) else None
 
 
 def _latest(member_id: str, client: Client) -> Consent | None:
@@ -122,10 +139,7 @@ def scopes_to_ask(consent: Consent | None, requested) -> set[str]:
     return asked - consent.scopes - consent.declined_scopes
 
 
-def granted_scope(consent: Consent, requested) -> str:
-    """The scope an authorization carries: what was asked and stands granted."""
-    allowed = consent.scopes | {IDENTITY_SCOPE}
-    return " ".join(s for s in dict.fromkeys(requested) if s in allowed)
+# -- the decision -------------------------------------------------------------------
 
 
 def consent_request(member_id: str, client: Client, requested) -> ConsentRequest:
@@ -218,54 +232,6 @@ def record_denial(member_id: str, client: Client, requested) -> None:
 def touch(consent: Consent) -> None:
     """Remember when the consent was last used (shown under Connected apps)."""
     consent.last_used_at = utcnow()
-
-
-def add_record(
-    consent: Consent, action: str, evidence: Evidence | None = None, actor: str = "member"
-) -> ConsentRecord:
-    """Append one piece of evidence for ``consent`` to the caller's transaction."""
-    record = ConsentRecord(
-        consent_id=consent.id,
-        member_id=consent.member_id,
-        client_id=consent.client_id,
-        action=action,
-        scope=consent.scope,
-        declined_scope=consent.declined_scope or "",
-        purposes=list(consent.purposes or []),
-        unlimited=bool(consent.unlimited),
-        expires_at=consent.expires_at,
-        text_version=evidence.text_version if evidence else None,
-        text_sha256=evidence.text_sha256 if evidence else None,
-        language=evidence.language if evidence else None,
-        actor=actor,
-        created_at=utcnow(),
-    )
-    db.session.add(record)
-    return record
-
-
-def history(member_id: str) -> list[ConsentRecord]:
-    """The member's consent evidence, newest first."""
-    return list(
-        db.session.scalars(
-            select(ConsentRecord)
-            .where(ConsentRecord.member_id == member_id)
-            .order_by(ConsentRecord.created_at.desc(), ConsentRecord.id.desc())
-        )
-    )
-
-
-def withdraw_consent(consent: Consent, reason: str = "member") -> int:
-    """Withdraw a consent and, with it, the member's access at the whole partner.
-
-    See ``idp.services.withdrawal.withdraw_partner_access``. Returns the number
-    of tokens revoked. Commits.
-    """
-    from idp.services.withdrawal import withdraw_partner_access
-
-    return withdraw_partner_access(
-        consent.member_id, consent.client.partner_id, actor=reason
-    ).tokens_revoked
 
 
 # -- the consent step ------------------------------------------------------------

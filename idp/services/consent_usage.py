@@ -1,42 +1,20 @@
 """When a partner last used a member's consent ("last use" under Connected apps).
 
-Recorded on every successful bearer call, but written at most once per
-``RESOLUTION`` per consent: the check reads the row the token check loaded
-already, and the conditional UPDATE keeps concurrent processes from writing
-more than once.
+Noted on every successful bearer call and written at most once per
+``activity.RESOLUTION`` per consent, after the response
+(``idp.services.activity``): the check reads the consent the token check
+loaded already, so a call in between queries and writes nothing.
+Issuing tokens notes the use too, in the transaction that issues them (``consent.touch``).
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from sqlalchemy import or_, update
-
-from idp.extensions import db
-from idp.models import Consent, Token
-from idp.models.types import utcnow
-
-RESOLUTION = timedelta(minutes=1)
+from idp.models import Consent
+from idp.services import activity
 
 
-def record_use(token: Token) -> bool:
-    """Note that ``token`` was used now; True when this call wrote (and committed)."""
-    if token.consent_id is None:
+def record_use(consent: Consent | None) -> bool:
+    """Note that a token of ``consent`` was used now; True when a write was scheduled."""
+    if consent is None:
         return False
-    consent = db.session.get(Consent, token.consent_id)
-    now = utcnow()
-    if consent is None or (
-        consent.last_used_at is not None and now - consent.last_used_at < RESOLUTION
-    ):
-        return False
-    result = db.session.execute(
-        update(Consent)
-        .where(
-            Consent.id == consent.id,
-            or_(Consent.last_used_at.is_(None), Consent.last_used_at <= now - RESOLUTION),
-        )
-        .values(last_used_at=now)
-        .execution_options(synchronize_session="fetch")
-    )
-    db.session.commit()
-    return result.rowcount == 1
+    return activity.note(consent, "last_used_at")

@@ -4,6 +4,8 @@ The browser keeps a random token in the signed ``mam_session`` cookie (Flask's
 session); the database keeps its SHA-256 hash in ``sso_sessions`` with
 ``auth_time``, ``amr`` and ``acr``. A session ends on logout, after
 ``session_idle_seconds`` without use, or ``session_max_seconds`` after login.
+Its ``last_seen_at`` is kept to the minute by ``idp.services.activity``, so
+looking up the session of a page view writes nothing on the way.
 
 The half-finished login (password checked, second factor not yet) is kept in
 the Flask session under ``PENDING_KEY`` and never counts as logged in.
@@ -22,12 +24,10 @@ from sqlalchemy import select, update
 from idp.extensions import db
 from idp.models import Member, SSOSession
 from idp.models.types import utcnow
-from idp.services import audit, backchannel_logout
+from idp.services import activity, audit, backchannel_logout
 
 TOKEN_KEY = "sso"
 PENDING_KEY = "login"
-#: Refresh ``last_seen_at`` at most this often, so reads do not write on every request.
-TOUCH_INTERVAL = timedelta(minutes=1)
 
 
 def _hash(token: str) -> str:
@@ -71,7 +71,11 @@ def start_session(member: Member, amr: list[str], acr: str | None = None) -> SSO
 
 
 def current_session() -> SSOSession | None:
-    """The live session of this browser, or None. Cached for the request."""
+    """The live session of this browser, or None. Cached for the request.
+
+    Notes the activity for the idle timeout (written after the response, at most
+    once a minute).
+    """
     if "sso_session" in g:
         return g.sso_session
     g.sso_session = None
@@ -83,9 +87,8 @@ def current_session() -> SSOSession | None:
     if sso is None or sso.ended_at is not None or not _alive(sso, now):
         session.pop(TOKEN_KEY, None)
         return None
-    if now - sso.last_seen_at >= TOUCH_INTERVAL:
-        sso.last_seen_at = now
-        db.session.commit()
+    # At most once a minute, after the response: never a write on the way (activity).
+    activity.note(sso, "last_seen_at", SSOSession.ended_at.is_(None))
     g.sso_session = sso
     return sso
 

@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 from idp.extensions import db
 from idp.models import AuthorizationCode, Client, Consent, Token
 from idp.models.types import new_id, utcnow
+from idp.services import consent as consents
 
 TOKEN_BYTES = 32  # 256 bits
 
@@ -82,12 +83,10 @@ def issue(
 
 
 def _consent_valid(row: Token, now: datetime) -> bool:
+    """A token for no member needs no consent; any other lives while its consent covers it."""
     if row.consent_id is None:
         return True
-    consent = db.session.get(Consent, row.consent_id)
-    if consent is None or consent.withdrawn_at is not None:
-        return False
-    return consent.expires_at is None or consent.expires_at > now
+    return consents.covers_issued_tokens(db.session.get(Consent, row.consent_id), now)
 
 
 def find_by_access_token(value: str) -> Token | None:
@@ -103,7 +102,7 @@ def find_by_refresh_token(value: str) -> Token | None:
 
 
 def access_token_active(row: Token | None) -> bool:
-    """Not revoked, not expired (no grace period), and its consent still stands."""
+    """Not revoked, not expired (no grace period), and its consent still covers it."""
     if row is None or row.revoked_at is not None:
         return False
     now = utcnow()

@@ -31,7 +31,7 @@ from idp.models import Client, Consent, Member, Token
 from idp.models.types import utcnow
 from idp.services import audit, notifications, tokens
 from idp.services.backchannel_logout import logout_claims
-from idp.services.consent import add_record
+from idp.services.consent_evidence import add_record
 from idp.services.subjects import subject_for
 
 TOKEN_REVOKED_EVENT = "https://schemas.openid.net/secevent/oauth/event-type/token-revoked"

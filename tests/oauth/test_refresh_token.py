@@ -7,7 +7,7 @@ from idp.extensions import db
 from idp.models import Consent
 from idp.models.types import utcnow
 from idp.services import tokens as token_service
-from idp.services.consent import withdraw_consent
+from idp.services.withdrawal import withdraw_partner_access
 from tests.oauth.conftest import redirect_params
 
 
@@ -100,7 +100,8 @@ def test_withdrawn_consent_ends_refresh_tokens_at_once(oauth, rp, member_id):
     oauth.login(member_id)
     body = oauth.tokens(rp, scope="openid offline_access")
     with oauth.app.app_context():
-        withdraw_consent(db.session.query(Consent).filter_by(client_id=rp.pk).one())
+        consent = db.session.query(Consent).filter_by(client_id=rp.pk).one()
+        withdraw_partner_access(consent.member_id, consent.client.partner_id)
     assert error_of(refresh(oauth, rp, body["refresh_token"])) == "invalid_grant"
 
 

@@ -11,7 +11,7 @@ from idp.extensions import db
 from idp.models import AuthorizationCode, Consent, Token
 from idp.models.types import utcnow
 from idp.services import tokens as token_service
-from idp.services.consent import withdraw_consent
+from idp.services.withdrawal import withdraw_partner_access
 from tests.oauth.conftest import PKCE, redirect_params
 
 
@@ -204,7 +204,8 @@ def test_withdrawn_consent_stops_a_pending_code(oauth, rp, member_id):
     oauth.login(member_id)
     code, _ = oauth.code(rp)
     with oauth.app.app_context():
-        withdraw_consent(db.session.query(Consent).filter_by(client_id=rp.pk).one())
+        consent = db.session.query(Consent).filter_by(client_id=rp.pk).one()
+        withdraw_partner_access(consent.member_id, consent.client.partner_id)
     assert_oauth_error(oauth.exchange(rp, code), 400, "invalid_grant")
     with oauth.app.app_context():
         assert db.session.query(Token).filter_by(client_id=rp.pk).count() == 0

@@ -34,6 +34,7 @@ from idp.models.types import utcnow
 from idp.oauth.authorize.request import AuthorizationRequest
 from idp.oauth.server import current_server
 from idp.services import consent as consents
+from idp.services.consent_evidence import Evidence
 from idp.services.members import get_member
 from idp.services.registration import is_developer
 from idp.services.sso import end_session
@@ -120,7 +121,7 @@ class ConsentAnswer:
     allow: bool
     allowed_optional: list[str] = field(default_factory=list)
     unlimited: bool = False
-    evidence: consents.Evidence | None = None
+    evidence: Evidence | None = None
 
 
 def require_consent(
