@@ -49,8 +49,8 @@ PENDING_LOGIN_SECONDS = 10 * _MINUTE
 SESSION_IDLE_SECONDS = 8 * _HOUR
 #: An SSO session ends this long after its login, however much it is used (absolute timeout).
 SESSION_MAX_SECONDS = 7 * _DAY
-#: ``last_seen_at`` of a session is written at most this often, so reads do not write.
-SESSION_TOUCH_SECONDS = _MINUTE
+#: A session's ``last_seen_at`` and a consent's ``last_used_at`` are written at most this often.
+ACTIVITY_RESOLUTION_SECONDS = _MINUTE
 #: How recent a login must be for security settings (recovery codes, ...).
 RECENT_LOGIN_SECONDS = 15 * _MINUTE
 #: Per-address limit on login and second-factor attempts (flask-limiter syntax).

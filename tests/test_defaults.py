@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 import inspect
-from datetime import timedelta
 
 from idp import defaults
 from idp.config import Settings
@@ -69,24 +68,3 @@ def test_a_client_registered_without_lifetimes_gets_the_defaults():
     columns = Client.__table__.columns
     assert columns["access_token_ttl"].default.arg == defaults.ACCESS_TOKEN_SECONDS
     assert columns["grant_ttl"].default.arg == defaults.GRANT_SECONDS
-
-
-def test_the_lifetimes_kept_beside_their_code_equal_the_defaults():
-    """Modules that still hold their own copy of a default hold the same value."""
-    from idp.oauth import authorization_code, client_auth
-    from idp.services import consent, notifications, signing_keys, sso, tokens
-
-    assert authorization_code.CODE_LIFETIME == timedelta(
-        seconds=defaults.AUTHORIZATION_CODE_SECONDS
-    )
-    assert consent.CONSENT_STEP_SECONDS == defaults.CONSENT_STEP_SECONDS
-    assert sso.TOUCH_INTERVAL == timedelta(seconds=defaults.SESSION_TOUCH_SECONDS)
-    assert tokens.TOKEN_BYTES == defaults.TOKEN_BYTES
-    assert signing_keys.LONGEST_SIGNED_LIFETIME == timedelta(
-        seconds=defaults.SIGNED_TOKEN_SECONDS
-    )
-    assert signing_keys.CLOCK_SKEW == timedelta(seconds=defaults.SIGNING_CLOCK_SKEW_SECONDS)
-    assert notifications.KINDS["backchannel_logout"].lifetime == timedelta(
-        seconds=defaults.LOGOUT_TOKEN_SECONDS
-    )
-    assert client_auth.JWKS_CACHE_SECONDS == defaults.CLIENT_JWKS_CACHE_SECONDS

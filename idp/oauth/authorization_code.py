@@ -16,6 +16,7 @@ from authlib.common.urls import add_params_to_uri
 from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.errors import AccessDeniedError, InvalidGrantError
 
+from idp import defaults
 from idp.extensions import db
 from idp.models import AuthorizationCode, Consent, Member, SSOSession
 from idp.models.types import utcnow
@@ -28,7 +29,7 @@ from idp.services import codes, issuance, tokens
 from idp.services import consent as consents
 from idp.services.issuance import Authentication
 
-CODE_LIFETIME = timedelta(seconds=60)
+CODE_LIFETIME = timedelta(seconds=defaults.AUTHORIZATION_CODE_SECONDS)
 
 
 @dataclass

@@ -28,6 +28,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
+from idp import defaults
 from idp.models import Client
 from idp.request_text import is_text
 from idp.services import client_assertions
@@ -40,7 +41,7 @@ CONFIDENTIAL_AUTH_METHODS = ("client_secret_basic", "client_secret_post", "priva
 #: Algorithms accepted for private_key_jwt assertions.
 ASSERTION_ALGORITHMS = ("RS256", "ES256")
 #: A fetched jwks_uri document is reused this long.
-JWKS_CACHE_SECONDS = 300
+JWKS_CACHE_SECONDS = defaults.CLIENT_JWKS_CACHE_SECONDS
 MAX_JTI_LENGTH = 255
 MAX_ASSERTION_LENGTH = 8192
 

@@ -32,12 +32,13 @@ from flask import after_this_request
 from sqlalchemy import or_, update
 from sqlalchemy.exc import SQLAlchemyError
 
+from idp import defaults
 from idp.extensions import db
 from idp.models.types import utcnow
 
 log = logging.getLogger(__name__)
 
-RESOLUTION = timedelta(minutes=1)
+RESOLUTION = timedelta(seconds=defaults.ACTIVITY_RESOLUTION_SECONDS)
 #: Rows whose replaced value this process remembers; forgotten all at once beyond.
 MEMORY_LIMIT = 10_000
 

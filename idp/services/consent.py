@@ -35,6 +35,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
 
+from idp import defaults
 from idp.catalog import CONSENT_TEXT_VERSIONS, PURPOSES, required_scopes
 from idp.extensions import db
 from idp.models import Client, Consent, ConsentStep
@@ -46,7 +47,7 @@ from idp.services.consent_evidence import Evidence, add_record
 IDENTITY_SCOPE = "openid"
 OFFLINE_SCOPE = "offline_access"
 #: How long the member has to answer the consent screen.
-CONSENT_STEP_SECONDS = 600
+CONSENT_STEP_SECONDS = defaults.CONSENT_STEP_SECONDS
 
 
 def data_scopes(scopes) -> set[str]:

@@ -38,6 +38,7 @@ from flask import Flask, current_app, has_app_context
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
+from idp import defaults
 from idp.extensions import db
 from idp.models import Client, PartnerNotification
 from idp.models.types import new_id, utcnow
@@ -80,7 +81,7 @@ KINDS: dict[str, Kind] = {
     # OIDC Back-Channel Logout 1.0 §2.4 and §2.5.
     "backchannel_logout": Kind(
         typ="logout+jwt",
-        lifetime=timedelta(minutes=2),
+        lifetime=timedelta(seconds=defaults.LOGOUT_TOKEN_SECONDS),
         form_field="logout_token",
         content_type="application/x-www-form-urlencoded",
     ),

@@ -15,6 +15,7 @@ from joserfc import jwt
 from joserfc.jwk import ECKey, KeySet, RSAKey
 from sqlalchemy import or_, select
 
+from idp import defaults
 from idp.extensions import db
 from idp.models import SigningKey
 from idp.models.types import utcnow
@@ -23,8 +24,8 @@ from idp.services import audit
 ALGORITHMS = ("RS256", "ES256")
 #: The longest lifetime of anything we sign (ID tokens); the JWKS keeps a retired
 #: key this long, plus the clock skew partners may allow.
-LONGEST_SIGNED_LIFETIME = timedelta(hours=1)
-CLOCK_SKEW = timedelta(minutes=5)
+LONGEST_SIGNED_LIFETIME = timedelta(seconds=defaults.SIGNED_TOKEN_SECONDS)
+CLOCK_SKEW = timedelta(seconds=defaults.SIGNING_CLOCK_SKEW_SECONDS)
 
 
 def _generate(alg: str):

@@ -15,12 +15,13 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
+from idp import defaults
 from idp.extensions import db
 from idp.models import AuthorizationCode, Client, Consent, Token
 from idp.models.types import new_id, utcnow
 from idp.services import consent as consents
 
-TOKEN_BYTES = 32  # 256 bits
+TOKEN_BYTES = defaults.TOKEN_BYTES
 
 
 def new_value() -> str:
