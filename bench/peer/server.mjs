@@ -1,5 +1,5 @@
 // The peer of the side-by-side benchmark: panva's oidc-provider, one process,
-// its in-memory store, listening on 127.0.0.1 only.
+// an in-memory store, listening on 127.0.0.1 only.
 //
 // `node server.mjs CONFIG.json` reads the port, the issuer, the clients, the
 // scopes and claims and the one member from the file the harness writes, so
@@ -32,7 +32,74 @@ const keys = [
 
 const member = config.member;
 
+// oidc-provider's own in-memory adapter is an LRU of 1,000 entries: under load
+// it drops live tokens and sessions. This one keeps every entry until it
+// expires, as a database would.
+const entries = new Map();
+const grants = new Map();
+
+class MemoryStore {
+  constructor(model) {
+    this.model = model;
+  }
+
+  key(id) {
+    return `${this.model}:${id}`;
+  }
+
+  async upsert(id, payload, expiresIn) {
+    const key = this.key(id);
+    const expiresAt = expiresIn ? Date.now() + expiresIn * 1000 : Infinity;
+    entries.set(key, { payload, expiresAt });
+    if (payload.grantId) {
+      const members = grants.get(payload.grantId) ?? new Set();
+      members.add(key);
+      grants.set(payload.grantId, members);
+    }
+    if (payload.uid) entries.set(`${this.model}:uid:${payload.uid}`, { payload: id, expiresAt });
+  }
+
+  async find(id) {
+    const entry = entries.get(this.key(id));
+    if (!entry) return undefined;
+    if (entry.expiresAt <= Date.now()) {
+      entries.delete(this.key(id));
+      return undefined;
+    }
+    return entry.payload;
+  }
+
+  async findByUid(uid) {
+    const entry = entries.get(`${this.model}:uid:${uid}`);
+    return entry && entry.expiresAt > Date.now() ? this.find(entry.payload) : undefined;
+  }
+
+  async findByUserCode() {
+    return undefined;
+  }
+
+  async consume(id) {
+    const entry = entries.get(this.key(id));
+    if (entry) entry.payload.consumed = Math.floor(Date.now() / 1000);
+  }
+
+  async destroy(id) {
+    entries.delete(this.key(id));
+  }
+
+  async revokeByGrantId(grantId) {
+    for (const key of grants.get(grantId) ?? []) entries.delete(key);
+    grants.delete(grantId);
+  }
+}
+
+setInterval(() => {
+  const now = Date.now();
+  for (const [key, entry] of entries) if (entry.expiresAt <= now) entries.delete(key);
+}, 10_000).unref();
+
 const provider = new Provider(config.issuer, {
+  adapter: MemoryStore,
   clients: config.clients,
   jwks: { keys },
   cookies: { keys: [randomBytes(32).toString('base64url')] },

@@ -120,8 +120,11 @@ def endpoint_request(side, name: str) -> Request:
             side, request, lambda a: {"RSA", "EC"} <= {k["kty"] for k in a.json()["keys"]}
         )
     if name == "userinfo":
+        browser = Browser(side.url, side.cookies)
+        bearer = code_flow(side, browser)  # a fresh token, whatever the loads before did
+        browser.close()
         request = Request("GET", endpoints["userinfo_endpoint"], "",
-                          {"Authorization": f"Bearer {side.bearer}"})
+                          {"Authorization": f"Bearer {bearer}"})
         return _checked(side, request, lambda a: a.json().get("sub"))
     raise ValueError(f"no such endpoint: {name}")
 

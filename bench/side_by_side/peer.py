@@ -6,7 +6,8 @@ when that folder does not hold the pinned version yet. ``bench/peer/server.mjs``
 configures it from a JSON file written here: the same two clients as ours
 (a confidential service client for client credentials and introspection, the
 shop's client for the code flow), the same scopes and claims, the member, and
-RS256 and ES256 signing keys; its in-memory store; 127.0.0.1 only.
+RS256 and ES256 signing keys; an in-memory store that keeps every entry until
+it expires (oidc-provider's own drops entries beyond 1,000); 127.0.0.1 only.
 """
 
 from __future__ import annotations
