@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: demo test lint bench translations extract-messages browser clean
+.PHONY: demo test lint bench bench-side-by-side bench-tools translations extract-messages browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,22 @@ lint: $(STAMP)
 
 bench: $(STAMP) translations
 	$(BIN)/python -m bench
+	$(MAKE) bench-side-by-side
+
+# Debian's wrk loads both providers, and Node runs the peer (oidc-provider, which
+# `python -m bench.side_by_side` installs from the npm registry into bench/peer).
+bench-tools:
+	@missing=""; \
+	command -v wrk >/dev/null || missing="$$missing wrk"; \
+	command -v node >/dev/null || missing="$$missing nodejs npm"; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+		else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi; \
+	fi
+
+# This provider (mam-idp serve, 2 workers) and oidc-provider under wrk, in alternation.
+bench-side-by-side: $(STAMP) translations bench-tools
+	$(BIN)/python -m bench.side_by_side $(BENCH_ARGS)
 
 demo: $(STAMP) translations
 	$(BIN)/mam-idp demo

@@ -20,7 +20,7 @@ from pathlib import Path
 import bench
 from bench.registry import BENCHMARKS, Context, Result
 
-SKIP = {"__main__", "registry", "population"}
+SKIP = {"__main__", "registry", "population", "side_by_side"}
 
 
 def discover() -> None:
