@@ -113,7 +113,12 @@ def allowed_values(inspector, table: str) -> dict[str, str]:
     """The first value of each ``column IN ('a', ...)`` check constraint of the table."""
     found = {}
     for check in inspector.get_check_constraints(table):
-        match = re.search(r"(\w+)\s+IN\s*\(\s*'([^']*)'", check["sqltext"], re.IGNORECASE)
+        # SQLite keeps the text as written; PostgreSQL answers ``(col)::text = ANY (ARRAY[...])``.
+        match = re.search(
+            r"(\w+)\)?(?:::[\w ]+)?\s*(?:IN\s*\(|=\s*ANY\s*\(+ARRAY\[)\s*'([^']*)'",
+            check["sqltext"],
+            re.IGNORECASE,
+        )
         if match:
             found[match.group(1)] = match.group(2)
     return found
