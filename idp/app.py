@@ -208,7 +208,7 @@ def _register_template_helpers(app: Flask) -> None:
 
 
 def _register_cli(app: Flask) -> None:
-    from idp.cli import register_commands
+    from idp.cli.commands import register_commands
 
     register_commands(app)
 

@@ -378,8 +378,9 @@ def check_response(rule, method: str, request_headers: dict, response) -> None:
 def build_world(app, http) -> World:
     oauth = OAuth(app, http)
     with app.app_context():
-        member, password, _key = make_member()
+        member, password, key = make_member()
         member_id, email = member.id, member.email
+    oauth.credentials[member_id] = (email, password, key)
     scope = "openid profile email card_number miles status offline_access"
     with_tokens = oauth.client(scope=scope, purposes=["registration", "miles"])
     asking = oauth.client("Fuzz Hotels", scope="openid profile", purposes=["registration"])

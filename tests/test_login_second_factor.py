@@ -86,14 +86,41 @@ def test_wrong_totp_is_refused_and_audited(client, app_ctx):
     assert event.member_id == member.id and event.details == {"method": "totp"}
 
 
-@pytest.mark.parametrize("code", ["", "12345", "1234567", "abcdef", "١٢٣٤٥٦"])
-def test_malformed_totp_is_a_form_error(client, app_ctx, code):
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        ("", "Enter the code from your authenticator app."),
+        ("1" * 17, "The code has six digits."),
+        ("12\x0034", "The code has six digits."),
+    ],
+)
+def test_malformed_totp_is_a_form_error(client, app_ctx, code, message):
     member, password, _key = make_member()
     enter_password(client, member.email, password)
     response = post_form(client, "/login/verify", {"code": code})
     assert response.status_code == 400
-    assert 'role="alert"' in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert f'<p class="field-error" id="code-error">{message}</p>' in html
+    assert alert_text(html).startswith("Please correct the following:")
+    summary = html.split('role="alert"', 1)[1].split("</div>", 1)[0]
+    assert message in summary
     assert _sessions(member.id) == []
+    # The form refused it before any code was checked: no failed attempt is counted.
+    assert _events("login.second_factor_failed") == []
+
+
+@pytest.mark.parametrize("code", ["12345", "1234567", "abcdef", "١٢٣٤٥٦"])
+def test_a_code_of_the_wrong_shape_is_a_wrong_code(client, app_ctx, code):
+    member, password, _key = make_member()
+    enter_password(client, member.email, password)
+    response = post_form(client, "/login/verify", {"code": code})
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert alert_text(html) == "That code is not right. Please check it and try again."
+    assert 'class="field-error"' not in html
+    assert _sessions(member.id) == []
+    [event] = _events("login.second_factor_failed")
+    assert event.member_id == member.id and event.details == {"method": "totp"}
 
 
 def test_second_step_without_a_password_goes_back_to_login(client):

@@ -1,7 +1,7 @@
 """The partner notification outbox: schedule, kinds, transactions.
 
 Delivery is driven by hand here (``deliver``, ``deliver_due``) with the clock
-moved by patching ``utcnow``; the live retries run in test_backchannel_logout.py.
+moved by patching ``utcnow`` of both modules; the live retries run in test_backchannel_logout.py.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from sqlalchemy import select
 from idp.extensions import db
 from idp.models import PartnerNotification
 from idp.models.types import utcnow
-from idp.services import notifications, signing_keys
+from idp.services import notification_delivery, notifications, signing_keys
 from tests.factories import make_client
 from tests.receiver import free_port, running_receiver
 
@@ -34,7 +34,9 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch):
     clock = Clock()
+    # Queueing stamps rows as due now, delivery compares with now: one clock for both.
     monkeypatch.setattr(notifications, "utcnow", clock)
+    monkeypatch.setattr(notification_delivery, "utcnow", clock)
     return clock
 
 
@@ -42,11 +44,11 @@ def test_backoff_doubles_and_is_capped():
     assert notifications.backoff(1) == timedelta(seconds=30)
     assert notifications.backoff(2) == timedelta(seconds=60)
     assert notifications.backoff(4) == timedelta(seconds=240)
-    assert notifications.backoff(20) == notifications.BACKOFF_MAX
+    assert notifications.backoff(20) == notification_delivery.BACKOFF_MAX
 
 
 def test_failed_attempts_wait_longer_each_time_then_give_up(app_ctx, clock, monkeypatch):
-    monkeypatch.setattr(notifications, "MAX_ATTEMPTS", 4)
+    monkeypatch.setattr(notification_delivery, "MAX_ATTEMPTS", 4)
     client, _ = make_client()
     closed = f"http://127.0.0.1:{free_port()}/nobody-listens"
     row = notifications.queue(client, "backchannel_logout", {"sid": "s"}, url=closed)
@@ -93,10 +95,10 @@ def test_a_row_held_by_another_worker_is_left_alone(app_ctx, clock):
     client, _ = make_client()
     row = notifications.queue(client, "backchannel_logout", {"sid": "s"}, url="https://x.example")
     db.session.commit()
-    assert notifications._claim(row.id, clock.now)  # another worker took it
+    assert notification_delivery._claim(row.id, clock.now)  # another worker took it
     outcome = notifications.deliver(row.id)
     assert outcome.status == "skipped"
-    assert outcome.retry_at == clock.now + notifications.LEASE
+    assert outcome.retry_at == clock.now + notification_delivery.LEASE
     db.session.refresh(row)
     assert row.attempts == 1
 

@@ -40,70 +40,77 @@ def _threshold(provider) -> int:
     return provider.app().config["IDP"].lockout_threshold
 
 
-def test_parallel_wrong_passwords_check_at_most_the_threshold(backend, redis_url, tmp_path):
-    with live_provider(tmp_path, backend, redis_url, **UNLIMITED) as provider:
-        [member] = Partner.seed(provider, members=1).members
-        threshold = _threshold(provider)
-        browsers = [Browser() for _ in range(ATTEMPTS)]
-        outcome = at_the_same_moment(
-            [
-                login_form(http, provider.url, member.email, f"wrong password {i}")
-                for i, http in enumerate(browsers)
-            ]
-        )
-        events = _events(provider, member.member_id)
-        print(
-            "\n"
-            + outcome.summary(f"{ATTEMPTS} wrong passwords at once ({backend})")
-            + f"; passwords checked {events.get('login.password_failed', 0)},"
-            f" refused unchecked {events.get('login.refused_locked', 0)}"
-        )
-        assert outcome.failures == [] and outcome.server_errors == []
-        assert events["login.password_failed"] <= threshold
-        assert events["login.password_failed"] + events["login.refused_locked"] == ATTEMPTS
-        assert events["login.locked"] == 1
-        statuses = outcome.statuses()
-        assert statuses[400] == events["login.password_failed"] - 1
-        assert statuses[429] == ATTEMPTS - statuses[400]
-
-        # Locked: the right password is refused as well, and no login starts.
-        right = login_form(browsers[0], provider.url, member.email, member.password)()
-        assert right.status_code == 429
-        assert "Too many failed attempts" in right.text
-        assert "login.succeeded" not in _events(provider, member.member_id)
-        for http in browsers:
-            http.close()
+@pytest.fixture(scope="module")
+def provider(backend, redis_url, tmp_path_factory):
+    """One server for the module: failures count per member, and each test has its own."""
+    with live_provider(
+        tmp_path_factory.mktemp("lockout"), backend, redis_url, **UNLIMITED
+    ) as provider:
+        yield provider
 
 
-def test_parallel_wrong_codes_check_at_most_the_threshold(backend, redis_url, tmp_path):
-    with live_provider(tmp_path, backend, redis_url, **UNLIMITED) as provider:
-        [member] = Partner.seed(provider, members=1).members
-        threshold = _threshold(provider)
-        browsers = [Browser() for _ in range(ATTEMPTS)]
-        for http in browsers:  # one after the other: each right password gives its count back
-            passed = login_form(http, provider.url, member.email, member.password)()
-            assert passed.status_code == 302, passed.text[:300]
-        right = totp_code(member.totp_key)
-        wrong = "000000" if right != "000000" else "111111"
-        sends = [code_form(http, provider.url, lambda: wrong) for http in browsers]
-        outcome = at_the_same_moment(sends)
-        events = _events(provider, member.member_id)
-        print(
-            "\n"
-            + outcome.summary(f"{ATTEMPTS} wrong codes at once ({backend})")
-            + f"; codes checked {events.get('login.second_factor_failed', 0)},"
-            f" refused unchecked {events.get('login.refused_locked', 0)}"
-        )
-        assert outcome.failures == [] and outcome.server_errors == []
-        assert events["login.second_factor_failed"] <= threshold
-        assert events["login.second_factor_failed"] + events["login.refused_locked"] == ATTEMPTS
-        statuses = outcome.statuses()
-        assert statuses[400] == events["login.second_factor_failed"] - 1
-        assert statuses[429] == ATTEMPTS - statuses[400]
+def test_parallel_wrong_passwords_check_at_most_the_threshold(provider, backend):
+    [member] = Partner.seed(provider, members=1).members
+    threshold = _threshold(provider)
+    browsers = [Browser() for _ in range(ATTEMPTS)]
+    outcome = at_the_same_moment(
+        [
+            login_form(http, provider.url, member.email, f"wrong password {i}")
+            for i, http in enumerate(browsers)
+        ]
+    )
+    events = _events(provider, member.member_id)
+    print(
+        "\n"
+        + outcome.summary(f"{ATTEMPTS} wrong passwords at once ({backend})")
+        + f"; passwords checked {events.get('login.password_failed', 0)},"
+        f" refused unchecked {events.get('login.refused_locked', 0)}"
+    )
+    assert outcome.failures == [] and outcome.server_errors == []
+    assert events["login.password_failed"] <= threshold
+    assert events["login.password_failed"] + events["login.refused_locked"] == ATTEMPTS
+    assert events["login.locked"] == 1
+    statuses = outcome.statuses()
+    assert statuses[400] == events["login.password_failed"] - 1
+    assert statuses[429] == ATTEMPTS - statuses[400]
 
-        # The right code is refused during the lock; no session was started.
-        again = code_form(browsers[0], provider.url, lambda: right)()
-        assert again.status_code == 429
-        assert "login.succeeded" not in _events(provider, member.member_id)
-        for http in browsers:
-            http.close()
+    # Locked: the right password is refused as well, and no login starts.
+    right = login_form(browsers[0], provider.url, member.email, member.password)()
+    assert right.status_code == 429
+    assert "Too many failed attempts" in right.text
+    assert "login.succeeded" not in _events(provider, member.member_id)
+    for http in browsers:
+        http.close()
+
+
+def test_parallel_wrong_codes_check_at_most_the_threshold(provider, backend):
+    [member] = Partner.seed(provider, members=1).members
+    threshold = _threshold(provider)
+    browsers = [Browser() for _ in range(ATTEMPTS)]
+    for http in browsers:  # one after the other: each right password gives its count back
+        passed = login_form(http, provider.url, member.email, member.password)()
+        assert passed.status_code == 302, passed.text[:300]
+    right = totp_code(member.totp_key)
+    wrong = "000000" if right != "000000" else "111111"
+    sends = [code_form(http, provider.url, lambda: wrong) for http in browsers]
+    outcome = at_the_same_moment(sends)
+    events = _events(provider, member.member_id)
+    print(
+        "\n"
+        + outcome.summary(f"{ATTEMPTS} wrong codes at once ({backend})")
+        + f"; codes checked {events.get('login.second_factor_failed', 0)},"
+        f" refused unchecked {events.get('login.refused_locked', 0)}"
+    )
+    assert outcome.failures == [] and outcome.server_errors == []
+    assert events["login.second_factor_failed"] <= threshold
+    assert events["login.second_factor_failed"] + events["login.refused_locked"] == ATTEMPTS
+    statuses = outcome.statuses()
+    assert statuses[400] == events["login.second_factor_failed"] - 1
+    assert statuses[429] == ATTEMPTS - statuses[400]
+
+    # The right code is refused during the lock; no session was started.
+    again = code_form(browsers[0], provider.url, lambda: right)()
+    assert again.status_code == 429
+    assert "login.succeeded" not in _events(provider, member.member_id)
+    for http in browsers:
+        http.close()

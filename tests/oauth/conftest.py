@@ -2,9 +2,8 @@
 
 Requests run without a pushed application context (each request gets its own,
 as in production), so setup happens in short ``app.app_context()`` blocks that
-hand back plain values. A member is logged in by creating an SSO session row
-and putting its token into the Flask session, as the login pages do once both
-factors pass.
+hand back plain values. A member logs in on the login pages, with password and
+authenticator code, in the test client that plays the browser.
 """
 
 from __future__ import annotations
@@ -12,10 +11,13 @@ from __future__ import annotations
 import base64
 import re
 import secrets
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
+from unittest.mock import patch
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+import pyotp
 import pytest
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from joserfc import jwt
@@ -24,8 +26,9 @@ from joserfc.jwk import KeySet
 from idp.extensions import db
 from idp.models import SSOSession
 from idp.models.types import utcnow
-from idp.services import sso
+from idp.services import second_factor, sso
 from tests.factories import make_client, make_member, make_partner
+from tests.login_flow import post_form
 
 ISSUER = "http://127.0.0.1:5000"
 REDIRECT_URI = "https://partner.example/callback"
@@ -78,12 +81,18 @@ class OAuth:
     def __init__(self, app, http):
         self.app = app
         self.http = http
+        #: member id -> (email, password, TOTP key), for the login pages.
+        self.credentials: dict[str, tuple[str, str, str]] = {}
+        #: member id -> the earliest moment whose TOTP step is still unused.
+        self._totp_moments: dict = {}
 
     # -- setup ----------------------------------------------------------------
 
     def member(self, **fields) -> str:
+        """A member with an enrolled authenticator app; ``login`` knows their credentials."""
         with self.app.app_context():
-            member, _, _ = make_member(**fields)
+            member, password, key = make_member(**fields)
+            self.credentials[member.id] = (member.email, password, key)
             return member.id
 
     def client(self, partner_name: str = "Sky Hotels", category="partner_company", **fields) -> RP:
@@ -101,25 +110,40 @@ class OAuth:
             )
 
     def login(self, member_id: str, auth_time=None, amr=("pwd", "otp", "mfa")) -> str:
-        """Log the browser in as ``member_id``; returns the session id (``sid``)."""
-        token = secrets.token_urlsafe(32)
-        now = utcnow()
-        with self.app.app_context():
-            row = SSOSession(
-                token_hash=sso._hash(token),
-                member_id=member_id,
-                auth_time=auth_time or now,
-                amr=list(amr),
-                created_at=now,
-                last_seen_at=now,
-                expires_at=now + timedelta(days=1),
+        """Log the browser in as ``member_id`` on the login pages; returns the session id.
+
+        Password, then the authenticator code, as a member does. ``auth_time``
+        (a past moment) logs in with the clock of the login at that moment, so
+        the session is as old as asked. Each login of a member uses a later TOTP
+        time step than the one before, as a member who logs in again does (a
+        step is accepted once).
+        """
+        email, password, key = self.credentials[member_id]
+        before = self._session_ids(member_id)
+        moment = auth_time or utcnow()
+        with patch.object(sso, "utcnow", lambda: moment) if auth_time else nullcontext():
+            # The form as ``prompt=login`` shows it: also to a browser logged in already.
+            response = post_form(
+                self.http, "/login", {"login": email, "password": password},
+                page="/login?prompt=login",
             )
-            db.session.add(row)
-            db.session.commit()
-            sid = row.id
-        with self.http.session_transaction() as flask_session:
-            flask_session[sso.TOKEN_KEY] = token
+            assert response.status_code == 302, response.get_data(as_text=True)[:500]
+            assert urlsplit(response.headers["Location"]).path == "/login/verify"
+            step_moment = max(utcnow(), self._totp_moments.get(member_id, moment))
+            self._totp_moments[member_id] = step_moment + timedelta(seconds=30)
+            code = pyotp.TOTP(key).at(step_moment)
+            with patch.object(second_factor, "utcnow", lambda: step_moment):
+                response = post_form(self.http, "/login/verify", {"code": code})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        (sid,) = self._session_ids(member_id) - before
+        with self.app.app_context():
+            row = db.session.get(SSOSession, sid)
+            assert row.amr == list(amr), f"the login pages gave amr {row.amr}"
         return sid
+
+    def _session_ids(self, member_id: str) -> set[str]:
+        with self.app.app_context():
+            return {s.id for s in sso.live_sessions(member_id)}
 
     # -- the front channel ------------------------------------------------------
 

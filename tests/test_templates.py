@@ -1,0 +1,170 @@
+"""Every template compiles, and every template is rendered by a page a member reaches.
+
+The templates are found on disk (every ``templates`` folder of the packages),
+not listed here, so a new template is checked without being named. Each page
+is rendered through its route with the context its view gives it; the
+templates those pages extend, include or import count as rendered too. A
+template nothing renders is dead and fails the test.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pyotp
+import pytest
+from flask import template_rendered
+from jinja2 import meta
+
+from tests.factories import make_member
+from tests.login_flow import post_form
+from tests.oauth.conftest import OAuth
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("idp", "consent_screens", "clients", "examples")
+ISSUER = "http://127.0.0.1:5000"
+
+
+def template_files() -> dict[str, Path]:
+    """Template name (as Flask loads it) -> file, for every templates folder of the project."""
+    found = {}
+    for package in PACKAGES:
+        for folder in sorted((ROOT / package).rglob("templates")):
+            if not folder.is_dir():
+                continue
+            for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+                name = path.relative_to(folder).as_posix()
+                assert name not in found, f"{name} exists twice: {found[name]} and {path}"
+                found[name] = path
+    return found
+
+
+def partner_app():
+    from examples.partner import create_partner_app
+
+    app = create_partner_app(
+        issuer=ISSUER,
+        client_id="demo-client",
+        client_secret="demo-secret",
+        redirect_uri="http://127.0.0.1:5001/callback",
+    )
+    app.config.update(TESTING=True)
+    return app
+
+
+def environment_for(name: str, app):
+    """The Jinja environment of the app that loads ``name``."""
+    path = template_files()[name]
+    if path.is_relative_to(ROOT / "examples"):
+        return partner_app().jinja_env
+    return app.jinja_env
+
+
+def test_templates_are_found():
+    names = template_files()
+    assert "layout.html" in names and "consent/consent.html" in names
+    assert "partner_home.html" in names and "mail/email_code.txt" in names
+
+
+@pytest.mark.parametrize("name", sorted(template_files()))
+def test_every_template_compiles(app, name):
+    env = environment_for(name, app)
+    # Loaded by name, so the file is the one the app finds (no template shadows it).
+    template = env.get_template(name)
+    assert Path(template.filename).resolve() == template_files()[name].resolve()
+
+
+def referenced(env, name: str, seen: set[str]) -> set[str]:
+    """``name`` and every template it extends, includes or imports, transitively."""
+    if name in seen:
+        return seen
+    seen.add(name)
+    source = env.loader.get_source(env, name)[0]
+    for child in meta.find_referenced_templates(env.parse(source)):
+        assert child is not None, f"{name} picks a template by a variable; list it explicitly"
+        referenced(env, child, seen)
+    return seen
+
+
+class Rendered:
+    """The templates the apps render while connected."""
+
+    def __init__(self):
+        self.names: list[str] = []
+
+    def __call__(self, sender, template, context, **extra):
+        self.names.append(template.name)
+
+
+def walk_every_page(app, client, rendered: Rendered) -> None:
+    """Reach each page as a member does, checking each answers as it should."""
+    oauth = OAuth(app, client)
+
+    def page(url, status=200, **kwargs):
+        response = client.get(url, **kwargs)
+        assert response.status_code == status, (url, response.status_code)
+        return response.get_data(as_text=True)
+
+    # Enrolment of a member without an authenticator app, then the recovery codes.
+    with app.app_context():
+        newcomer, password, _ = make_member(totp=False)
+        newcomer_email = newcomer.email
+    page("/login")
+    response = post_form(client, "/login", {"login": newcomer_email, "password": password})
+    assert response.headers["Location"].endswith("/login/enrol")
+    html = page("/login/enrol")
+    key = re.search(r'id="totp-key">([A-Z2-7 ]+)</p>', html).group(1).replace(" ", "")
+    response = post_form(client, "/login/enrol", {"code": pyotp.TOTP(key).now()})
+    assert response.status_code == 200 and 'class="recovery-code"' in response.get_data(
+        as_text=True
+    )
+
+    # The second step in each of its forms, and an email code sent.
+    member_id = oauth.member()
+    email, password, _ = oauth.credentials[member_id]
+    post_form(client, "/login", {"login": email, "password": password}, page="/login?prompt=login")
+    page("/login/verify")
+    page("/login/verify/recovery")
+    page("/login/verify/email")
+    before = len(rendered.names)
+    post_form(client, "/login/verify/email/send", {}, page="/login/verify/email")
+    assert "mail/email_code.txt" in rendered.names[before:]
+
+    # A logged-in member: the member area, the consent step, logging out.
+    oauth.login(member_id)
+    page("/account")
+    page("/account/security")
+    page("/account/apps")
+    rp = oauth.client(scope="openid profile", purposes=["registration"], approved=True)
+    _location, consent = oauth.consent_page(oauth.authorize(rp))
+    assert "consent/consent.html" in rendered.names
+    assert rp.partner_name in consent.get_data(as_text=True)
+    page("/logout")
+    page("/oauth/logout")
+    response = post_form(client, "/oauth/logout", {"confirm": "yes"}, page="/oauth/logout")
+    assert response.status_code == 200
+
+    # The error page, for a browser.
+    page("/no-such-page", status=404, headers={"Accept": "text/html"})
+
+
+def test_every_template_is_rendered_by_a_page(app, client):
+    rendered = Rendered()
+    with template_rendered.connected_to(rendered):
+        walk_every_page(app, client, rendered)
+        partner = partner_app()
+        response = partner.test_client().get("/")
+        assert response.status_code == 200
+
+    reached: set[str] = set()
+    for name in set(rendered.names):
+        in_examples = template_files()[name].is_relative_to(ROOT / "examples")
+        env = partner.jinja_env if in_examples else app.jinja_env
+        referenced(env, name, reached)
+    unused = sorted(set(template_files()) - reached)
+    assert not unused, (
+        "no page renders these templates: "
+        + ", ".join(f"{name} ({template_files()[name].relative_to(ROOT)})" for name in unused)
+        + ". Delete a template nothing uses, or render it from a view and reach that view here."
+    )
