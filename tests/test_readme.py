@@ -1,4 +1,4 @@
-"""The README stays true: every setting and every command of the code is documented."""
+"""The README stays true: every setting and command is documented, every named file exists."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import click
 
 from idp.config import ENVIRONMENT
 
-README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text()
 
 
 def test_every_setting_is_in_the_configuration_table():
@@ -37,3 +38,36 @@ def test_every_provider_command_is_documented(app):
     assert "members create" in ours
     for path in ours:
         assert f"`mam-idp {path}" in README, path
+
+
+def _section(title: str) -> str:
+    text = README
+    start = text.index(title)
+    end = text.find("\n## ", start + len(title))
+    return text[start : end if end != -1 else None]
+
+
+def test_every_path_in_the_where_is_table_exists():
+    table = _section("### Where is")
+    paths = re.findall(r"`([\w./]+\.py)`", table)
+    assert len(paths) > 15
+    missing = [p for p in paths if not (ROOT / p).is_file()]
+    assert not missing, f"the README's 'Where is' table names files that do not exist: {missing}"
+
+
+def test_every_entry_of_the_architecture_picture_exists():
+    picture = _section("## Architecture").split("```")[1]
+    parents: list[str] = []
+    missing = []
+    for line in picture.splitlines():
+        match = re.match(r"( *)(\S+)\s{2,}", line)
+        if not match:
+            continue
+        depth = len(match.group(1)) // 2
+        parents[depth:] = []
+        path = ROOT.joinpath(*parents, match.group(2).rstrip("/"))
+        if not path.exists():
+            missing.append(str(path.relative_to(ROOT)))
+        if match.group(2).endswith("/"):
+            parents.append(match.group(2).rstrip("/"))
+    assert not missing, f"the README's architecture picture names what does not exist: {missing}"
