@@ -28,8 +28,11 @@ browser:
 		else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; fi; \
 	fi
 
+# One test process per core (TEST_PROCESSES=0 runs them in this one process).
+TEST_PROCESSES ?= auto
+
 test: $(STAMP) translations browser
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_PROCESSES) $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check idp consent_screens clients examples tests bench migrations

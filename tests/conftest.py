@@ -3,6 +3,10 @@ transaction that is rolled back.
 
 Every test runs on SQLite; when ``IDP_TEST_DATABASE_URL`` is set it runs on
 PostgreSQL too (with Redis for rate limits when ``IDP_TEST_REDIS_URL`` is set).
+
+``make test`` runs the suite in two processes (pytest-xdist). Each has its own
+PostgreSQL schemas and its own Redis database (``redis_url``), so that one
+process resetting its rate limits never resets another's.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import os
 import secrets
 import uuid
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from flask import g
@@ -71,7 +76,23 @@ def redis_url(backend):
         redis.Redis.from_url(url, socket_connect_timeout=2).ping()
     except redis.RedisError as exc:  # pragma: no cover - depends on the machine
         pytest.skip(f"Redis at IDP_TEST_REDIS_URL cannot be reached: {exc}")
-    return url
+    return redis_for_this_process(url)
+
+
+#: Redis's default number of databases; the workers' databases wrap around within it.
+REDIS_DATABASES = 16
+
+
+def redis_for_this_process(url: str) -> str:
+    """``url`` in a single process; under pytest-xdist, the database after it by the
+    worker's number (worker ``gw0`` the next one), so that workers never share limits."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw"):
+        return url
+    parts = urlsplit(url)
+    base = int(parts.path.strip("/") or 0)
+    number = (base + 1 + int(worker[2:])) % REDIS_DATABASES
+    return urlunsplit(parts._replace(path=f"/{number}"))
 
 
 def make_test_app(database_url: str, instance_path, redis_url: str = "", **overrides):
