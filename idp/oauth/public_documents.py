@@ -22,6 +22,7 @@ from idp.services import signing_keys
 
 #: Partners and their libraries may cache these documents briefly.
 PUBLIC_CACHE = f"public, max-age={defaults.PUBLIC_DOCUMENT_CACHE_SECONDS}"
+JSON = "application/json"
 #: Where an application keeps its serialised documents.
 _DISCOVERY = "idp_discovery_document"
 _JWKS = "idp_jwks_document"
@@ -46,10 +47,10 @@ class Document:
         If-None-Match compares weakly (RFC 9110 §13.1.2), so ``W/"tag"`` and ``*``
         match too. HEAD gets the same headers without the body (Werkzeug).
         """
-        headers = {"ETag": f'"{self.tag}"', "Cache-Control": PUBLIC_CACHE}
+        headers = [("ETag", f'"{self.tag}"'), ("Cache-Control", PUBLIC_CACHE)]
         if request.if_none_match.contains_weak(self.tag):
             return current_app.response_class(status=304, headers=headers)
-        return current_app.response_class(self.body, mimetype="application/json", headers=headers)
+        return current_app.response_class(self.body, headers=headers, content_type=JSON)
 
 
 def discovery_document() -> Document:

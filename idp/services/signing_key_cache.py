@@ -56,7 +56,9 @@ class KeySetVersion:
 
 
 def key_set_version() -> KeySetVersion:
-    return KeySetVersion(*db.session.execute(_VERSION).one())
+    """Read on the session's connection (its transaction), without the ORM's layers:
+    every key is written by a service that commits, so nothing waits to be flushed."""
+    return KeySetVersion(*db.session.connection().execute(_VERSION).one())
 
 
 @dataclass(frozen=True)
