@@ -177,9 +177,9 @@ def _register_error_handlers(app: Flask) -> None:
 
 def _register_security_headers(app: Flask) -> None:
     from idp.cors import init_cors
-    from idp.security_headers import apply_security_headers, retry_after_only_when_limited
+    from idp.security_headers import retry_after_only_when_limited, security_headers_for
 
-    app.after_request(apply_security_headers)
+    app.after_request(security_headers_for(app.config["IDP"].issuer_is_https))
     init_cors(app)
     # First in the list, so it runs after flask-limiter's header injection (Flask runs
     # after_request functions last-registered first).

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Response, current_app, request
+from collections.abc import Callable
+
+from flask import Response, request
 
 #: No inline script or style, no third-party origins; images may come from partners
 #: over https (logos on the consent screen).
@@ -32,28 +34,47 @@ def no_store(response: Response) -> Response:
     return response
 
 
-def apply_security_headers(response: Response) -> Response:
-    headers = response.headers
-    # Forms post to this provider, and the authorization flow redirects back to
-    # partners after a POST (consent), which form-action governs in some browsers.
-    headers.setdefault(
-        "Content-Security-Policy", CONTENT_SECURITY_POLICY.format(form_action="https: http:")
-    )
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("X-Frame-Options", "DENY")
-    # same-origin: partners never see our URLs, while our own forms keep the
-    # Referer that CSRF protection checks under https (WTF_CSRF_SSL_STRICT).
-    headers.setdefault("Referrer-Policy", "same-origin")
-    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-    if current_app.config["IDP"].issuer_is_https:
-        headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
-    if request.endpoint and not request.endpoint.startswith("static"):
-        # Pages carry personal data or one-time values: never cache them. A view that
-        # allows caching (public key sets, metadata) sets its own Cache-Control.
-        if "Cache-Control" not in headers:
+def security_headers(https: bool) -> tuple[tuple[str, str], ...]:
+    """The headers every response carries unless its view set them itself."""
+    headers = [
+        # Forms post to this provider, and the authorization flow redirects back to
+        # partners after a POST (consent), which form-action governs in some browsers.
+        ("Content-Security-Policy", CONTENT_SECURITY_POLICY.format(form_action="https: http:")),
+        ("X-Content-Type-Options", "nosniff"),
+        ("X-Frame-Options", "DENY"),
+        # same-origin: partners never see our URLs, while our own forms keep the
+        # Referer that CSRF protection checks under https (WTF_CSRF_SSL_STRICT).
+        ("Referrer-Policy", "same-origin"),
+        ("Cross-Origin-Opener-Policy", "same-origin"),
+        ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+    ]
+    if https:
+        headers.append(("Strict-Transport-Security", "max-age=63072000; includeSubDomains"))
+    return tuple(headers)
+
+
+def security_headers_for(https: bool) -> Callable[[Response], Response]:
+    """An ``after_request`` function adding ``security_headers(https)``, built once per app.
+
+    It reads the response's header names once instead of looking each one up
+    (a lookup of a missing header raises and catches an exception in Werkzeug).
+    """
+    defaults = tuple((name.lower(), name, value) for name, value in security_headers(https))
+
+    def apply_security_headers(response: Response) -> Response:
+        headers = response.headers
+        present = {name.lower() for name, _ in headers}
+        for lowered, name, value in defaults:
+            if lowered not in present:
+                headers.add(name, value)
+        endpoint = request.endpoint
+        if endpoint and not endpoint.startswith("static") and "cache-control" not in present:
+            # Pages carry personal data or one-time values: never cache them. A view
+            # that allows caching (public key sets, metadata) sets its own Cache-Control.
             no_store(response)
-    return response
+        return response
+
+    return apply_security_headers
 
 
 def retry_after_only_when_limited(response: Response) -> Response:
@@ -62,6 +83,6 @@ def retry_after_only_when_limited(response: Response) -> Response:
     flask-limiter adds it next to its X-RateLimit-* headers on every response
     under a limit, where it would tell clients to back off from a success.
     """
-    if response.status_code != 429:
-        response.headers.pop("Retry-After", None)
+    if response.status_code != 429 and response.headers.getlist("Retry-After"):
+        response.headers.remove("Retry-After")
     return response

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import secrets
+from datetime import UTC, datetime
 
 import pytest
 
@@ -146,3 +148,12 @@ def test_a_database_error_logs_its_statement_but_not_its_parameters(app, client,
     (error,) = [line for line in lines.parsed() if line["level"] == "ERROR"]
     assert "no_such_table" in error["traceback"]
     assert value not in "\n".join(lines.lines)
+
+
+def test_lines_carry_the_time_in_utc_to_the_millisecond(client, lines):
+    before = datetime.now(UTC).replace(microsecond=0)
+    client.get("/healthz")
+    after = datetime.now(UTC)
+    (access,) = [line for line in lines.parsed() if line["logger"] == "idp.access"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00", access["time"])
+    assert before <= datetime.fromisoformat(access["time"]) <= after

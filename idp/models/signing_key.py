@@ -2,6 +2,9 @@
 
 The newest key not retired signs. A retired key stays published in the JWKS
 until ``unpublish_after``, when every token it signed has expired.
+
+``private_jwk`` is deferred: loading a row (to retire it, to list it) never
+decrypts the private key; only signing asks for it, by name.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ class SigningKey(db.Model):
 
     kid: Mapped[str] = mapped_column(String(64), primary_key=True)
     alg: Mapped[str] = mapped_column(String(8))
-    private_jwk: Mapped[dict] = mapped_column(EncryptedJSON)
+    private_jwk: Mapped[dict] = mapped_column(EncryptedJSON, deferred=True)
     public_jwk: Mapped[dict] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -8,21 +8,15 @@ the authorization endpoint accepts POST from partner sites (OIDC Core
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint
 
-from idp import defaults
 from idp.extensions import csrf, limiter
 from idp.oauth.authorize.flow import authorization_endpoint
-from idp.oauth.discovery import provider_metadata
+from idp.oauth.public_documents import discovery_document, jwks_document
 from idp.oauth.server import current_server
-from idp.services import signing_keys
 from idp.web.limits import api_rate_limit
 
 blueprint = Blueprint("oauth", __name__)
-
-#: Partners and their libraries may cache these documents briefly.
-PUBLIC_CACHE = f"public, max-age={defaults.PUBLIC_DOCUMENT_CACHE_SECONDS}"
-
 
 limiter.limit(api_rate_limit)(blueprint)
 
@@ -54,14 +48,12 @@ def introspect():
 
 @blueprint.route("/oauth/jwks.json")
 def jwks():
-    response = jsonify(signing_keys.jwks())
-    response.headers["Cache-Control"] = PUBLIC_CACHE
-    return response
+    """RFC 7517 §5, from memory until a key is rotated (``idp.oauth.public_documents``)."""
+    return jwks_document().response()
 
 
 @blueprint.route("/.well-known/openid-configuration")
 @blueprint.route("/.well-known/oauth-authorization-server")
 def discovery():
-    response = jsonify(provider_metadata(current_app.config["IDP"].issuer))
-    response.headers["Cache-Control"] = PUBLIC_CACHE
-    return response
+    """OIDC Discovery 1.0 §4 and RFC 8414 §3, serialised once."""
+    return discovery_document().response()

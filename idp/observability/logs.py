@@ -18,12 +18,16 @@ import sys
 import time
 import uuid
 from datetime import UTC, datetime
+from functools import cache
 
 from flask import Flask, Response, has_request_context, request
 
 ACCESS_LOGGER = "idp.access"
+_ACCESS = logging.getLogger(ACCESS_LOGGER)
 REQUEST_ID_HEADER = "X-Request-Id"
 _REQUEST_ID_KEY = "idp.request_id"
+#: Where WSGI puts the incoming ``X-Request-Id``.
+_REQUEST_ID_ENVIRON = "HTTP_X_REQUEST_ID"
 _STARTED_KEY = "idp.request_started"
 
 #: An incoming request id is kept when it is short and made of safe characters
@@ -38,38 +42,71 @@ def request_id() -> str | None:
     """This request's id: the caller's ``X-Request-Id`` when valid, else a new one."""
     if not has_request_context():
         return None
-    environ = request.environ
+    return _request_id_of(request.environ)
+
+
+def _request_id_of(environ: dict) -> str:
     found = environ.get(_REQUEST_ID_KEY)
     if found is None:
-        incoming = request.headers.get(REQUEST_ID_HEADER, "")
+        incoming = environ.get(_REQUEST_ID_ENVIRON, "")
         found = incoming if _VALID_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
         environ[_REQUEST_ID_KEY] = found
     return found
 
 
+#: One encoder for every line: ``json.dumps`` with options builds a new one per call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)
+
+
+class _Timestamps:
+    """ISO 8601 UTC timestamps to the millisecond, the seconds part made once per second.
+
+    The same text as ``datetime.isoformat(timespec="milliseconds")`` of an aware UTC
+    datetime: ``2026-01-31T12:00:00.123+00:00``.
+    """
+
+    def __init__(self):
+        self._second = -1
+        self._prefix = ""
+
+    def format(self, created: float) -> str:
+        second = int(created)
+        millis = int((created - second) * 1000)
+        if second != self._second:
+            # Two threads may both rebuild it: each writes the same text.
+            self._prefix = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+            self._second = second
+        return f"{self._prefix}.{millis:03d}+00:00"
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per record; never more than one line."""
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._timestamps = _Timestamps()
+
     def format(self, record: logging.LogRecord) -> str:
         line = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "time": self._timestamps.format(record.created),
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
         }
-        rid = getattr(record, "request_id", None) or request_id()
+        fields = record.__dict__
+        rid = fields.get("request_id") or request_id()
         if rid:
             line["request_id"] = rid
         for name in ACCESS_FIELDS:
-            if hasattr(record, name):
-                line[name] = getattr(record, name)
+            if name in fields:
+                line[name] = fields[name]
         if record.exc_info:
             line["traceback"] = self.formatException(record.exc_info)
         elif record.exc_text:
             line["traceback"] = record.exc_text
         if record.stack_info:
             line["stack"] = self.formatStack(record.stack_info)
-        return json.dumps(line, ensure_ascii=False, default=str)
+        return _ENCODER.encode(line)
 
 
 class StderrHandler(logging.StreamHandler):
@@ -117,36 +154,61 @@ def configure_logging(level: int = logging.INFO) -> None:
 
 
 def _start() -> None:
-    request.environ[_STARTED_KEY] = time.perf_counter()
-    request_id()
+    environ = request.environ
+    environ[_STARTED_KEY] = time.perf_counter()
+    _request_id_of(environ)
 
 
 def _finish(response: Response) -> Response:
-    rid = request_id()
+    current = request._get_current_object()  # one context lookup, not one per field
+    environ = current.environ
+    rid = _request_id_of(environ)
     response.headers[REQUEST_ID_HEADER] = rid
-    started = request.environ.get(_STARTED_KEY, time.perf_counter())
-    elapsed = time.perf_counter() - started
-    # Imported here, not at the top: prometheus_client must first be imported in the
-    # worker processes, after ``mam-idp serve`` has named their shared directory.
+    elapsed = time.perf_counter() - environ.get(_STARTED_KEY, time.perf_counter())
+    method, path, status, endpoint = (
+        current.method,
+        current.path,
+        response.status_code,
+        current.endpoint,
+    )
+    _metrics().observe_request(endpoint, method, status, elapsed)
+    if _ACCESS.isEnabledFor(logging.INFO):
+        fields = {
+            "method": method,
+            "path": path,
+            "status": status,
+            "duration_ms": round(elapsed * 1000, 1),
+            "remote_addr": current.remote_addr,
+            "endpoint": endpoint,
+            "request_id": rid,
+        }
+        # Made here rather than by ``Logger.info``, which would also walk the stack
+        # to find the caller's file and line, on every request, for no field we write.
+        record = _ACCESS.makeRecord(
+            ACCESS_LOGGER,
+            logging.INFO,
+            __file__,
+            0,
+            "%s %s %s",
+            (method, path, status),
+            None,
+            "_finish",
+            fields,
+        )
+        _ACCESS.handle(record)
+    return response
+
+
+@cache
+def _metrics():
+    """``idp.observability.metrics``, imported at the first request, not at the top.
+
+    prometheus_client must first be imported in the worker processes, after
+    ``mam-idp serve`` has named their shared directory.
+    """
     from idp.observability import metrics
 
-    metrics.observe_request(request.endpoint, request.method, response.status_code, elapsed)
-    logging.getLogger(ACCESS_LOGGER).info(
-        "%s %s %s",
-        request.method,
-        request.path,
-        response.status_code,
-        extra={
-            "method": request.method,
-            "path": request.path,
-            "status": response.status_code,
-            "duration_ms": round(elapsed * 1000, 1),
-            "remote_addr": request.remote_addr,
-            "endpoint": request.endpoint,
-            "request_id": rid,
-        },
-    )
-    return response
+    return metrics
 
 
 def init_request_logging(app: Flask) -> None:

@@ -87,10 +87,29 @@ TOKEN_TYPES = frozenset({"access_token", "refresh_token"})
 
 
 def observe_request(endpoint: str | None, method: str, status: int, seconds: float) -> None:
-    endpoint = endpoint or "none"  # no route matched (404, or a 405 before routing)
-    method = method if method in KNOWN_METHODS else "other"
-    REQUESTS.labels(endpoint, method, str(status)).inc()
-    REQUEST_SECONDS.labels(endpoint, method).observe(seconds)
+    counter, histogram = _request_series(endpoint, method, status)
+    counter.inc()
+    histogram.observe(seconds)
+
+
+#: The labelled series of each (endpoint, method, status) seen: ``labels()`` checks
+#: and converts its values and takes a lock on every call. The key space is small
+#: (routes × known methods × the statuses they answer).
+_SERIES: dict[tuple, tuple] = {}
+
+
+def _request_series(endpoint: str | None, method: str, status: int) -> tuple:
+    # The method is folded first, so that made-up methods cannot grow the dict.
+    key = (endpoint, method if method in KNOWN_METHODS else "other", status)
+    series = _SERIES.get(key)
+    if series is None:
+        label = endpoint or "none"  # no route matched (404, or a 405 before routing)
+        series = (
+            REQUESTS.labels(label, key[1], str(status)),
+            REQUEST_SECONDS.labels(label, key[1]),
+        )
+        _SERIES[key] = series
+    return series
 
 
 def count_audit_events(events: Iterable[tuple[str, dict]]) -> None:

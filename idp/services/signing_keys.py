@@ -9,23 +9,36 @@ so partners never see a signature they cannot verify.
 from __future__ import annotations
 
 from datetime import timedelta
-from functools import lru_cache
 
 from joserfc import jwt
 from joserfc.jwk import ECKey, KeySet, RSAKey
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, select
 
 from idp import defaults
 from idp.extensions import db
 from idp.models import SigningKey
 from idp.models.types import utcnow
 from idp.services import audit
+from idp.services.signing_key_cache import (
+    PublishedKeys,
+    key_set_version,
+    private_keys,
+    published_at,
+)
 
 ALGORITHMS = ("RS256", "ES256")
 #: The longest lifetime of anything we sign (ID tokens); the JWKS keeps a retired
 #: key this long, plus the clock skew partners may allow.
 LONGEST_SIGNED_LIFETIME = timedelta(seconds=defaults.SIGNED_TOKEN_SECONDS)
 CLOCK_SKEW = timedelta(seconds=defaults.SIGNING_CLOCK_SKEW_SECONDS)
+
+#: The kid that signs now for an algorithm: one column, never the private key.
+_CURRENT_KID = (
+    select(SigningKey.kid)
+    .where(SigningKey.alg == bindparam("alg"), SigningKey.retired_at.is_(None))
+    .order_by(SigningKey.created_at.desc())
+    .limit(1)
+)
 
 
 def _generate(alg: str):
@@ -44,7 +57,13 @@ def _create(alg: str) -> SigningKey:
     public["kid"] = kid
     row = SigningKey(kid=kid, alg=alg, private_jwk=key.as_dict(private=True), public_jwk=public)
     db.session.add(row)
+    private_keys.remember(kid, key)
     return row
+
+
+def _current_kid(alg: str) -> str:
+    kid = db.session.scalar(_CURRENT_KID, {"alg": alg})
+    return kid if kid is not None else current_key(alg).kid
 
 
 def current_key(alg: str = "RS256") -> SigningKey:
@@ -80,39 +99,34 @@ def rotate_keys() -> dict[str, str]:
     return {alg: row.kid for alg, row in created.items()}
 
 
-def published_keys() -> list[SigningKey]:
-    now = utcnow()
-    return list(
-        db.session.scalars(
-            select(SigningKey)
-            .where(or_(SigningKey.unpublish_after.is_(None), SigningKey.unpublish_after > now))
-            .order_by(SigningKey.created_at.desc())
-        )
-    )
+def published() -> PublishedKeys:
+    """The published key set as the database has it now; a current key per algorithm first."""
+    version = key_set_version()
+    if version.current_algorithms < len(ALGORITHMS):
+        ensure_keys()
+        version = key_set_version()
+    return published_at(version)
 
 
 def jwks() -> dict:
     """The JWK Set document (RFC 7517 §5) with every published public key."""
-    ensure_keys()
-    return {"keys": [dict(row.public_jwk) for row in published_keys()]}
-
-
-@lru_cache(maxsize=32)
-def _private_key(kid: str, alg: str, serialized: tuple):
-    importer = RSAKey if alg == "RS256" else ECKey
-    return importer.import_key(dict(serialized))
+    return {"keys": [dict(key) for key in published().document["keys"]]}
 
 
 def sign(claims: dict, alg: str = "RS256", typ: str | None = None) -> str:
-    """A compact JWS of ``claims`` under the current key for ``alg``."""
-    row = current_key(alg)
-    key = _private_key(row.kid, alg, tuple(sorted(row.private_jwk.items())))
-    header = {"alg": alg, "kid": row.kid}
+    """A compact JWS of ``claims`` under the current key for ``alg``.
+
+    The database names the current kid on every call, so a rotation in any
+    process takes effect at once; the private key itself is decrypted once per
+    process and kid.
+    """
+    kid = _current_kid(alg)
+    header = {"alg": alg, "kid": kid}
     if typ:
         header["typ"] = typ
-    return jwt.encode(header, claims, key, algorithms=[alg])
+    return jwt.encode(header, claims, private_keys.get(kid, alg), algorithms=[alg])
 
 
 def public_key_set() -> KeySet:
     """Every published key, for verifying what we signed (tests, id_token_hint)."""
-    return KeySet.import_key_set({"keys": [dict(r.public_jwk) for r in published_keys()]})
+    return published().key_set
