@@ -13,6 +13,7 @@ from idp.config import Settings, load_settings
 from idp.database import configure_sqlite
 from idp.extensions import babel, csrf, db, keyring, limiter, migrate
 from idp.locales import LOCALES
+from idp.web.rate_limit_storage import storage_uri
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 # An installed package carries the migrations inside it (setup.py); a working copy beside it.
@@ -60,7 +61,7 @@ def _configure(app: Flask, settings: Settings) -> None:
         PREFERRED_URL_SCHEME="https" if secure else "http",
         WTF_CSRF_TIME_LIMIT=None,  # bound to the session, which has its own lifetime
         WTF_CSRF_SSL_STRICT=secure,
-        RATELIMIT_STORAGE_URI=settings.redis_url or "memory://",
+        RATELIMIT_STORAGE_URI=storage_uri(settings.redis_url),
         RATELIMIT_HEADERS_ENABLED=True,
         RATELIMIT_KEY_PREFIX="mam-idp",
         BABEL_DEFAULT_LOCALE="en",
