@@ -10,7 +10,7 @@ from flask import Flask, g, request, session
 from werkzeug.exceptions import HTTPException
 
 from idp.config import Settings, load_settings
-from idp.database import configure_sqlite
+from idp.database import configure_sqlite, ping_idle_connections
 from idp.extensions import babel, csrf, db, keyring, limiter, migrate
 from idp.locales import LOCALES
 from idp.web.rate_limit_storage import storage_uri
@@ -52,7 +52,8 @@ def _configure(app: Flask, settings: Settings) -> None:
         IDP=settings,
         SECRET_KEY=settings.secret_key,
         SQLALCHEMY_DATABASE_URI=settings.database_url,
-        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        # No ping on every checkout: idp.database pings a connection that may have died.
+        SQLALCHEMY_ENGINE_OPTIONS={},
         SESSION_COOKIE_NAME="mam_session",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -142,6 +143,8 @@ def _bind_extensions(app: Flask, settings: Settings) -> None:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             configure_sqlite(db.engine)
+        else:
+            ping_idle_connections(db.engine)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
     csrf.init_app(app)
     limiter.init_app(app)
