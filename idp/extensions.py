@@ -42,7 +42,7 @@ class AppLimiter(Limiter):
 
     @property
     def limiter(self):
-        return current_app.extensions["rate_limiter"]
+        return current_app.extensions.get("rate_limiter") or super().limiter
 
     @property
     def storage(self):
