@@ -101,7 +101,7 @@ def _storages(redis_url: str, count: int) -> list[LeasedRedisStorage]:
 
 def test_grants_shrink_as_the_window_fills_and_never_pass_the_limit(shared_redis):
     [storage] = _storages(shared_redis, 1)
-    key, limit = "grants", 40 * FREE_SHARE
+    key, limit = "grants", 2 * MAX_BATCH * FREE_SHARE
     grants = []
     while True:
         granted, counted, _oldest = storage.lua_lease(

@@ -28,8 +28,9 @@ never lets the window hold more than the limit. A hit spent later than it was
 leased is timed in Redis by its lease, so it may leave the window early; only
 the one lease a process holds for a key when a window begins can be spent
 inside it that way. So at most ``workers × batch`` hits over the limit pass in
-any window, where batch ≤ min(MAX_BATCH, limit / FREE_SHARE), and as many
-leased hits left unspent in other processes may refuse an address early. Near
+any window, where batch ≤ min(MAX_BATCH, limit / FREE_SHARE) (1200/minute:
+37 hits, so 2 workers let at most 74 over), and as many leased hits left
+unspent in other processes may refuse an address early. Near
 the limit the batch is one hit, and limits below ``LEASE_FROM_RATE`` are exact.
 
 A full window is remembered until its oldest hit leaves it: refused requests
@@ -51,7 +52,7 @@ SCHEME_PREFIX = "leased+"
 #: Redis URL schemes this storage serves; others (sentinel, cluster) keep limits' own storage.
 REDIS_SCHEMES = ("redis", "rediss", "unix")
 #: The largest batch of hits one lease takes.
-MAX_BATCH = 32
+MAX_BATCH = 128
 #: A lease takes at most this share (1/n) of the hits the window has left.
 FREE_SHARE = 32
 #: Leased hits not spent within this many seconds are given up (they stay counted).
