@@ -10,9 +10,10 @@ from flask import Flask, g, request, session
 from werkzeug.exceptions import HTTPException
 
 from idp.config import Settings, load_settings
-from idp.database import configure_sqlite
+from idp.database import configure_sqlite, ping_idle_connections
 from idp.extensions import babel, csrf, db, keyring, limiter, migrate
 from idp.locales import LOCALES
+from idp.web.rate_limit_storage import storage_uri
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 # An installed package carries the migrations inside it (setup.py); a working copy beside it.
@@ -51,7 +52,8 @@ def _configure(app: Flask, settings: Settings) -> None:
         IDP=settings,
         SECRET_KEY=settings.secret_key,
         SQLALCHEMY_DATABASE_URI=settings.database_url,
-        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        # No ping on every checkout: idp.database pings a connection that may have died.
+        SQLALCHEMY_ENGINE_OPTIONS={},
         SESSION_COOKIE_NAME="mam_session",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -60,7 +62,7 @@ def _configure(app: Flask, settings: Settings) -> None:
         PREFERRED_URL_SCHEME="https" if secure else "http",
         WTF_CSRF_TIME_LIMIT=None,  # bound to the session, which has its own lifetime
         WTF_CSRF_SSL_STRICT=secure,
-        RATELIMIT_STORAGE_URI=settings.redis_url or "memory://",
+        RATELIMIT_STORAGE_URI=storage_uri(settings.redis_url),
         RATELIMIT_HEADERS_ENABLED=True,
         RATELIMIT_KEY_PREFIX="mam-idp",
         BABEL_DEFAULT_LOCALE="en",
@@ -141,6 +143,8 @@ def _bind_extensions(app: Flask, settings: Settings) -> None:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             configure_sqlite(db.engine)
+        else:
+            ping_idle_connections(db.engine)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
     csrf.init_app(app)
     limiter.init_app(app)

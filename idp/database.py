@@ -1,4 +1,8 @@
-"""The embedded SQLite database, set up to hold several worker processes at once.
+"""The database connections: SQLite set up for several worker processes, and
+a server database's pooled connections checked only when they may have died.
+
+SQLite
+------
 
 SQLite allows one writer at a time. Three settings keep concurrent requests
 from failing with "database is locked":
@@ -19,20 +23,39 @@ from failing with "database is locked":
 Reads therefore never hold a transaction open on SQLite, and a write
 transaction lasts from the first write to the commit; the services commit
 right after they write. Foreign keys are turned on, which SQLite leaves off.
+
+A server database (PostgreSQL)
+------------------------------
+A pooled connection dies when the server restarts or ends its backend; a
+statement on it would fail the request. Pinging every checkout (SQLAlchemy's
+``pool_pre_ping``) costs a round trip per request. Instead a connection is
+pinged when it is taken from the pool only if it may have died: it sat idle
+longer than ``IDLE_PING_SECONDS``, or the server wrote to it while it was idle
+(a backend being ended sends its error and closes the socket, which a poll
+with no timeout sees without a round trip). A failed ping raises
+``DisconnectionError``, and the pool replaces the connection with a new one.
 """
 
 from __future__ import annotations
 
 import re
+import select
+import time
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 
 #: How long a writer waits for the write lock before giving up (milliseconds).
 BUSY_TIMEOUT_MS = 20_000
 
 #: Statements that only read (or set connection options): they need no transaction.
 _READ_ONLY = re.compile(r"\s*(SELECT|PRAGMA|EXPLAIN)\b", re.IGNORECASE)
+
+#: A pooled connection idle longer than this is pinged before it is used again.
+IDLE_PING_SECONDS = 5.0
+#: Where a pooled connection keeps the time it was returned to the pool.
+_IDLE_SINCE = "idp_idle_since"
 
 
 def configure_sqlite(engine: Engine) -> None:
@@ -55,3 +78,39 @@ def configure_sqlite(engine: Engine) -> None:
         if dbapi_connection.in_transaction or _READ_ONLY.match(statement):
             return
         cursor.execute("BEGIN IMMEDIATE")
+
+
+def ping_idle_connections(engine: Engine) -> None:
+    """Ping a connection taken from ``engine``'s pool only if it may have died."""
+
+    @event.listens_for(engine, "connect")
+    def _new(_dbapi_connection, record):
+        record.info.pop(_IDLE_SINCE, None)  # a new connection needs no ping
+
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_connection, record):
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _taken(dbapi_connection, record, _proxy):
+        idle_since = record.info.get(_IDLE_SINCE)
+        if idle_since is None:
+            return
+        idle = time.monotonic() - idle_since > IDLE_PING_SECONDS
+        if not idle and not _written_to(dbapi_connection):
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise DisconnectionError(f"pooled connection is gone: {type(exc).__name__}") from exc
+
+
+def _written_to(dbapi_connection) -> bool:
+    """Whether the server sent anything on an idle connection (its socket is readable):
+    nothing is due on one, so it is the error of a backend that ended, or the close."""
+    try:
+        poller = select.poll()
+        poller.register(dbapi_connection.fileno(), select.POLLIN)
+        return bool(poller.poll(0))
+    except Exception:  # no socket to poll (a closed connection refuses fileno()): ping
+        return True

@@ -59,7 +59,7 @@ def send_notifications(as_json: bool) -> None:
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
 @click.option(
-    "--threads", default=4, show_default=True, type=click.IntRange(1, 64), help="Per worker."
+    "--threads", default=8, show_default=True, type=click.IntRange(1, 64), help="Per worker."
 )
 @click.pass_context
 def serve_command(ctx: click.Context, host: str, port: int, workers: int, threads: int) -> None:
