@@ -12,6 +12,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import bindparam, insert, select, update
 
@@ -20,6 +21,9 @@ from idp.extensions import db
 from idp.models import AuditEvent, AuthorizationCode, Client, Consent, Token
 from idp.models.types import new_id, utcnow
 from idp.services import consent as consents
+
+if TYPE_CHECKING:
+    from idp.services.token_lookup import TokenState
 
 TOKEN_BYTES = defaults.TOKEN_BYTES
 
@@ -124,11 +128,14 @@ def store(issued: IssuedTokens, audit_entry: dict) -> None:
         db.session.execute(_INSERT_AUDIT, params)
 
 
-def _consent_valid(row: Token, now: datetime) -> bool:
-    """A token for no member needs no consent; any other lives while its consent covers it."""
+def _consent_valid(row: Token | TokenState, now: datetime) -> bool:
+    """A token for no member needs no consent; any other lives while its consent covers it.
+
+    ``row`` is a ``Token`` or a ``token_lookup.TokenState``: both carry their ``consent``.
+    """
     if row.consent_id is None:
         return True
-    return consents.covers_issued_tokens(db.session.get(Consent, row.consent_id), now)
+    return consents.covers_issued_tokens(row.consent, now)
 
 
 def find_by_access_token(value: str) -> Token | None:
@@ -143,7 +150,7 @@ def find_by_refresh_token(value: str) -> Token | None:
     return db.session.scalar(select(Token).where(Token.refresh_token_hash == hash_value(value)))
 
 
-def access_token_active(row: Token | None) -> bool:
+def access_token_active(row: Token | TokenState | None) -> bool:
     """Not revoked, not expired (no grace period), and its consent still covers it."""
     if row is None or row.revoked_at is not None:
         return False
@@ -151,7 +158,7 @@ def access_token_active(row: Token | None) -> bool:
     return row.access_expires_at > now and _consent_valid(row, now)
 
 
-def refresh_token_active(row: Token | None) -> bool:
+def refresh_token_active(row: Token | TokenState | None) -> bool:
     if row is None or row.refresh_token_hash is None or row.revoked_at is not None:
         return False
     if row.refresh_used_at is not None:
