@@ -10,6 +10,7 @@ against.
 from __future__ import annotations
 
 import re
+import secrets
 from pathlib import Path
 
 import pytest
@@ -113,6 +114,26 @@ def test_a_changed_client_changes_the_answers_about_its_tokens(first, other_app)
     assert subjects() == (pairwise, pairwise)
     change_in(other_app, rp.client_id, lambda c: setattr(c, "subject_type", "public"))
     assert subjects() == (member_id, member_id)
+
+
+def test_an_origin_registered_or_removed_in_another_process_counts_at_once(first, other_app):
+    """The CORS origin set follows the clients' versions too (``idp.cors``)."""
+    origin = f"https://spa-{secrets.token_hex(4)}.example"
+
+    def allowed() -> bool:
+        answer = first.http.options(
+            "/oauth/token",
+            headers={"Origin": origin, "Access-Control-Request-Method": "POST"},
+        )
+        return answer.headers.get("Access-Control-Allow-Origin") == origin
+
+    assert not allowed()
+    with other_app.app_context():
+        client, _ = make_client(redirect_uris=[f"{origin}/cb"], token_endpoint_auth_method="none")
+        client_id = client.client_id
+    assert allowed()
+    change_in(other_app, client_id, lambda c: setattr(c, "redirect_uris", ["https://x.example/"]))
+    assert not allowed()
 
 
 # -- every change raises the version ---------------------------------------------------
