@@ -8,18 +8,22 @@ the SSO cookie must never travel with these requests. Introspection is for
 resource servers, not browsers, and gets no CORS at all.
 
 The set of allowed origins is built from every client's redirect URIs and kept
-for ``ORIGIN_CACHE_SECONDS``; a change to a client in this process rebuilds it
-at once, other processes see it when their copy expires.
+per process with the clients' fingerprint (how many there are, the highest id,
+the sum of their versions, which the ORM raises with every change, and the
+latest ``updated_at``, so that a state rolled back and written again differently
+is not mistaken for the one kept): each
+request with an ``Origin`` reads the fingerprint (one aggregate over the small
+``clients`` table) and rebuilds the set when it moved, so a client registered,
+changed or deleted in any process is seen by every other at once.
 """
 
 from __future__ import annotations
 
 import threading
-import time
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, request
-from sqlalchemy import event, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from idp.extensions import db
@@ -32,7 +36,6 @@ ALLOWED_HEADERS = "Authorization, Content-Type, DPoP"
 #: Userinfo explains a refused token in WWW-Authenticate (RFC 6750 §3).
 EXPOSED_HEADERS = "WWW-Authenticate"
 PREFLIGHT_MAX_AGE = "600"
-ORIGIN_CACHE_SECONDS = 60.0
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -55,52 +58,40 @@ def origin_of(url: str) -> str | None:
     return f"{scheme}://{host}"
 
 
+#: Moves whenever a client is registered, changed or deleted.
+_FINGERPRINT = select(
+    func.count(Client.id),
+    func.max(Client.id),
+    func.coalesce(func.sum(Client.version), 0),
+    func.max(Client.updated_at),
+)
+
+
 class _AllowedOrigins:
     def __init__(self):
         self._lock = threading.Lock()
         self._origins: frozenset[str] = frozenset()
-        self._expires = 0.0
-        self._generation = -1
+        self._fingerprint: tuple | None = None
 
     def __contains__(self, origin: str) -> bool:
-        now = time.monotonic()
-        with self._lock:
-            fresh = now < self._expires and self._generation == _changes.count
-        if not fresh:
-            generation = _changes.count
-            origins = self._load()
-            if origins is None:
-                return False  # the database did not answer: allow nothing, cache nothing
+        try:
+            fingerprint = tuple(db.session.execute(_FINGERPRINT).one())
             with self._lock:
-                self._origins, self._expires = origins, now + ORIGIN_CACHE_SECONDS
-                self._generation = generation
+                fresh = fingerprint == self._fingerprint
+            if not fresh:
+                origins = self._load()
+                with self._lock:
+                    self._origins, self._fingerprint = origins, fingerprint
+        except SQLAlchemyError:
+            return False  # the database did not answer: allow nothing, keep nothing new
         return origin in self._origins
 
     @staticmethod
-    def _load() -> frozenset[str] | None:
-        try:
-            lists = db.session.scalars(select(Client.redirect_uris)).all()
-        except SQLAlchemyError:
-            return None
+    def _load() -> frozenset[str]:
+        lists = db.session.scalars(select(Client.redirect_uris)).all()
         return frozenset(
             origin for uris in lists for uri in (uris or []) if (origin := origin_of(uri))
         )
-
-
-class _Changes:
-    """Counts changes to clients in this process, so cached origin sets notice them."""
-
-    count = 0
-
-
-_changes = _Changes()
-
-
-@event.listens_for(Client, "after_insert")
-@event.listens_for(Client, "after_update")
-@event.listens_for(Client, "after_delete")
-def _client_changed(_mapper, _connection, _target) -> None:
-    _changes.count += 1
 
 
 def _allowed_origins(app: Flask) -> _AllowedOrigins:

@@ -1,7 +1,7 @@
 """The data model: one module per aggregate. No Flask request, no services here."""
 
 from idp.models.audit import AppendOnlyError, AuditEvent
-from idp.models.client import Client, ClientAssertion, hash_secret
+from idp.models.client import Client, ClientAssertion, ClientRecord, hash_secret
 from idp.models.credential import Credential, EmailCode, Lockout, RecoveryCode
 from idp.models.grant import AuthorizationCode, Consent, ConsentRecord, ConsentStep
 from idp.models.mail import OutgoingMail
@@ -19,6 +19,7 @@ __all__ = [
     "CardNumber",
     "Client",
     "ClientAssertion",
+    "ClientRecord",
     "Consent",
     "ConsentRecord",
     "ConsentStep",

@@ -1,7 +1,14 @@
 """A partner's OAuth client, with the metadata of RFC 7591 and OIDC Registration.
 
 The Authlib ``ClientMixin`` methods live here because Authlib asks the client
-object itself; they hold no policy beyond exact comparisons.
+object itself; they hold no policy beyond exact comparisons. They are shared
+(``ClientRules``) by the mapped row and by ``ClientRecord``, the read-only copy
+of a row that the back-channel endpoints keep per process
+(``idp.services.client_cache``).
+
+``version`` changes with every change to a client: the ORM raises it in the
+UPDATE itself (``version_id_col``), so no code path that changes a client can
+forget it, and a kept copy whose version is not the stored one is stale.
 """
 
 from __future__ import annotations
@@ -11,7 +18,7 @@ import hmac
 from datetime import datetime
 
 from authlib.oauth2.rfc6749 import ClientMixin
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from idp import defaults
@@ -32,52 +39,8 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-class Client(db.Model, ClientMixin):
-    __tablename__ = "clients"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    client_id: Mapped[str] = mapped_column(String(64), unique=True)
-    partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id"), index=True)
-    client_name: Mapped[str] = mapped_column(String(200))
-    client_secret_hash: Mapped[str | None] = mapped_column(String(64))
-    client_secret_rotated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    redirect_uris: Mapped[list] = mapped_column(JSON, default=list)
-    post_logout_redirect_uris: Mapped[list] = mapped_column(JSON, default=list)
-    scope: Mapped[str] = mapped_column(Text, default="openid")
-    purposes: Mapped[list] = mapped_column(JSON, default=list)
-    token_endpoint_auth_method: Mapped[str] = mapped_column(
-        String(32), default="client_secret_basic"
-    )
-    grant_types: Mapped[list] = mapped_column(
-        JSON, default=lambda: ["authorization_code", "refresh_token"]
-    )
-    response_types: Mapped[list] = mapped_column(JSON, default=lambda: ["code"])
-    access_token_ttl: Mapped[int] = mapped_column(Integer, default=defaults.ACCESS_TOKEN_SECONDS)
-    #: How long a limited consent (and its refresh tokens) lasts.
-    grant_ttl: Mapped[int] = mapped_column(Integer, default=defaults.GRANT_SECONDS)
-    id_token_signed_response_alg: Mapped[str] = mapped_column(String(8), default="RS256")
-    subject_type: Mapped[str] = mapped_column(String(16), default="pairwise")
-    sector_identifier_uri: Mapped[str | None] = mapped_column(Text)
-    jwks: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
-    jwks_uri: Mapped[str | None] = mapped_column(Text)
-    backchannel_logout_uri: Mapped[str | None] = mapped_column(Text)
-    backchannel_logout_session_required: Mapped[bool] = mapped_column(Boolean, default=True)
-    #: RFC 8935 push endpoint for Security Event Tokens (consent withdrawn).
-    security_event_uri: Mapped[str | None] = mapped_column(Text)
-    logo_uri: Mapped[str | None] = mapped_column(Text)
-    client_uri: Mapped[str | None] = mapped_column(Text)
-    policy_uri: Mapped[str | None] = mapped_column(Text)
-    tos_uri: Mapped[str | None] = mapped_column(Text)
-    #: Miles & More's own sites: public subject identifiers.
-    first_party: Mapped[bool] = mapped_column(Boolean, default=False)
-    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
-
-    partner: Mapped[Partner] = relationship()
-
-    def __repr__(self) -> str:
-        return f"<Client {self.client_id}>"
+class ClientRules(ClientMixin):
+    """What Authlib and the grants ask a client, answered from its registered metadata."""
 
     @property
     def is_public(self) -> bool:
@@ -123,6 +86,82 @@ class Client(db.Model, ClientMixin):
 
     def check_grant_type(self, grant_type: str) -> bool:
         return grant_type in (self.grant_types or [])
+
+
+class Client(db.Model, ClientRules):
+    __tablename__ = "clients"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(64), unique=True)
+    partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id"), index=True)
+    client_name: Mapped[str] = mapped_column(String(200))
+    client_secret_hash: Mapped[str | None] = mapped_column(String(64))
+    client_secret_rotated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    redirect_uris: Mapped[list] = mapped_column(JSON, default=list)
+    post_logout_redirect_uris: Mapped[list] = mapped_column(JSON, default=list)
+    scope: Mapped[str] = mapped_column(Text, default="openid")
+    purposes: Mapped[list] = mapped_column(JSON, default=list)
+    token_endpoint_auth_method: Mapped[str] = mapped_column(
+        String(32), default="client_secret_basic"
+    )
+    grant_types: Mapped[list] = mapped_column(
+        JSON, default=lambda: ["authorization_code", "refresh_token"]
+    )
+    response_types: Mapped[list] = mapped_column(JSON, default=lambda: ["code"])
+    access_token_ttl: Mapped[int] = mapped_column(Integer, default=defaults.ACCESS_TOKEN_SECONDS)
+    #: How long a limited consent (and its refresh tokens) lasts.
+    grant_ttl: Mapped[int] = mapped_column(Integer, default=defaults.GRANT_SECONDS)
+    id_token_signed_response_alg: Mapped[str] = mapped_column(String(8), default="RS256")
+    subject_type: Mapped[str] = mapped_column(String(16), default="pairwise")
+    sector_identifier_uri: Mapped[str | None] = mapped_column(Text)
+    jwks: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
+    jwks_uri: Mapped[str | None] = mapped_column(Text)
+    backchannel_logout_uri: Mapped[str | None] = mapped_column(Text)
+    backchannel_logout_session_required: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: RFC 8935 push endpoint for Security Event Tokens (consent withdrawn).
+    security_event_uri: Mapped[str | None] = mapped_column(Text)
+    logo_uri: Mapped[str | None] = mapped_column(Text)
+    client_uri: Mapped[str | None] = mapped_column(Text)
+    policy_uri: Mapped[str | None] = mapped_column(Text)
+    tos_uri: Mapped[str | None] = mapped_column(Text)
+    #: Miles & More's own sites: public subject identifiers.
+    first_party: Mapped[bool] = mapped_column(Boolean, default=False)
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    #: Raised by every UPDATE of the row (see the module docstring).
+    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+
+    __mapper_args__ = {"version_id_col": version}
+
+    partner: Mapped[Partner] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Client {self.client_id}>"
+
+
+#: Every column of ``clients``, the attributes of a ``ClientRecord``.
+CLIENT_COLUMNS = tuple(column.key for column in Client.__table__.columns)
+
+
+class ClientRecord(ClientRules):
+    """A read-only copy of one ``clients`` row, with the client's rules.
+
+    Passed where a client is only read (client authentication, the grants, the
+    token checks); it has no relationships and is never added to a session.
+    """
+
+    __slots__ = CLIENT_COLUMNS
+
+    def __init__(self, row) -> None:
+        for name in CLIENT_COLUMNS:
+            object.__setattr__(self, name, row[name])
+
+    def __setattr__(self, name, value):
+        raise AttributeError("a ClientRecord is read-only; change the client through its row")
+
+    def __repr__(self) -> str:
+        return f"<ClientRecord {self.client_id} v{self.version}>"
 
 
 class ClientAssertion(db.Model):

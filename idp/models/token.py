@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from idp.extensions import db
 from idp.models.client import Client
+from idp.models.grant import Consent
 from idp.models.types import UTCDateTime, new_id, utcnow
 
 
@@ -47,3 +48,4 @@ class Token(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
     client: Mapped[Client] = relationship()
+    consent: Mapped[Consent | None] = relationship()

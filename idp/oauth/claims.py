@@ -52,26 +52,29 @@ def _linked_profiles(member: Member) -> list[dict]:
     return [{"airline": p.airline, "profile_id": p.subject} for p in profiles]
 
 
-def _claim_values(member: Member) -> dict:
-    return {
-        "name": member.name,
-        "given_name": member.given_name,
-        "family_name": member.family_name,
-        "gender": member.gender,
-        "birthdate": member.birthdate,
-        "locale": member.locale,
-        "academic_title": member.academic_title,
-        "email": member.email,
-        "email_verified": member.email_verified,
-        "phone_number": member.phone_number,
-        "phone_number_verified": member.phone_number_verified if member.phone_number else None,
-        "address": _address(member),
-        "card_number": member.card_number,
-        "status_tier": member.status_tier,
-        "status_miles": member.status_miles,
-        "miles_balance": member.miles_balance,
-        "lhg_profiles": _linked_profiles(member),
-    }
+def _phone_number_verified(member) -> bool | None:
+    return member.phone_number_verified if member.phone_number else None
+
+
+def _attribute(name: str):
+    return lambda member: getattr(member, name)
+
+
+#: Claim name -> how it is read from a member; each is read only when released, so a
+#: member loaded with its columns still encrypted (UserInfo) decrypts only those.
+CLAIM_READERS = {
+    **{
+        name: _attribute(name)
+        for name in (
+            "name", "given_name", "family_name", "gender", "birthdate", "locale",
+            "academic_title", "email", "email_verified", "phone_number", "card_number",
+            "status_tier", "status_miles", "miles_balance",
+        )  # fmt: skip
+    },
+    "phone_number_verified": _phone_number_verified,
+    "address": _address,
+    "lhg_profiles": _linked_profiles,
+}
 
 
 def requested_claims(claims_request: dict | None, target: str) -> set[str] | None:
@@ -85,14 +88,18 @@ def requested_claims(claims_request: dict | None, target: str) -> set[str] | Non
 
 
 def claims_for_scopes(member: Member, scopes, subject: str, only: set[str] | None = None) -> dict:
-    """``sub`` plus every non-empty claim of the granted ``scopes`` (limited to ``only``)."""
+    """``sub`` plus every non-empty claim of the granted ``scopes`` (limited to ``only``).
+
+    ``member`` is a ``Member`` row or a ``token_lookup.MemberClaims``; only the claims
+    released are read from it.
+    """
     wanted = {claim for scope in scopes for claim in SCOPE_CLAIMS.get(scope, ())}
     if only is not None:
         wanted &= only
-    values = _claim_values(member)
     claims = {"sub": subject}
     for name in sorted(wanted - {"sub"}):
-        value = values.get(name)
+        reader = CLAIM_READERS.get(name)
+        value = reader(member) if reader is not None else None
         if value is None or value == "":
             continue
         claims[name] = value

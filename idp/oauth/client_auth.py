@@ -29,10 +29,9 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 from idp import defaults
-from idp.models import Client
+from idp.models import ClientRecord
 from idp.request_text import is_text
-from idp.services import client_assertions
-from idp.services.registration import get_client
+from idp.services import client_assertions, client_cache
 
 log = logging.getLogger(__name__)
 
@@ -61,11 +60,16 @@ class ClientAuthenticationFailed(InvalidClientError):
         return headers
 
 
-def query_client(client_id) -> Client | None:
+def query_client(client_id) -> ClientRecord | None:
+    """The client as stored now, from this process's copy when its version is current.
+
+    Authlib and the grants only read the client, so they get the read-only copy
+    (``idp.services.client_cache``), never the mapped row.
+    """
     # Nothing that could not be a client id is looked up (a NUL fails in PostgreSQL).
     if not isinstance(client_id, str) or not 0 < len(client_id) <= 64 or not is_text(client_id):
         return None
-    return get_client(client_id)
+    return client_cache.find(client_id)
 
 
 class ClientAuthentication(BaseClientAuthentication):

@@ -2,7 +2,8 @@
 
 A client learns about its own tokens only; anything else is ``{"active":
 false}``. Refresh tokens are answered too: ``exp`` is present for a limited
-grant and absent for one without time limit.
+grant and absent for one without time limit. The token, its consent, client
+and member come from one query (``idp.services.token_lookup``).
 """
 
 from __future__ import annotations
@@ -11,8 +12,6 @@ from authlib.oauth2.rfc6749.errors import InvalidRequestError
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint as BaseIntrospectionEndpoint
 from flask import current_app
 
-from idp.extensions import db
-from idp.models import Consent, Member
 from idp.oauth.client_auth import CONFIDENTIAL_AUTH_METHODS
 from idp.oauth.presented_token import PresentedToken, find_presented_token
 from idp.services import tokens
@@ -57,7 +56,7 @@ class IntrospectionEndpoint(BaseIntrospectionEndpoint):
             payload["token_type"] = row.token_type
         if expires_at is not None:
             payload["exp"] = int(expires_at.timestamp())
-        member = db.session.get(Member, row.member_id) if row.member_id else None
+        member = row.member
         payload["sub"] = subject_for(member, client) if member else client.client_id
         if row.auth_time is not None:
             payload["auth_time"] = int(row.auth_time.timestamp())
@@ -68,7 +67,6 @@ def _refresh_expiry(row):
     """The earlier of the token's own end and its consent's end; None without time limit."""
     ends = [row.refresh_expires_at]
     if row.consent_id:
-        consent = db.session.get(Consent, row.consent_id)
-        ends.append(consent.expires_at if consent else None)
+        ends.append(row.consent.expires_at if row.consent else None)
     ends = [end for end in ends if end is not None]
     return min(ends) if ends else None

@@ -1,11 +1,15 @@
-"""Finding the token a client presents to revocation or introspection (RFC 7009, RFC 7662)."""
+"""Finding the token a client presents to revocation or introspection (RFC 7009, RFC 7662).
+
+One query finds either of a token's two values (``token_lookup.presented_token``),
+so the hint changes nothing but the order the RFCs allow us to ignore.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from idp.models import Token
-from idp.services import tokens
+from idp.services import token_lookup
+from idp.services.token_lookup import TokenState
 
 #: RFC 7009 §2.1 / RFC 7662 §2.1: the hint only decides where to look first.
 TOKEN_TYPES = ("access_token", "refresh_token")
@@ -14,7 +18,7 @@ MAX_TOKEN_LENGTH = 256
 
 @dataclass
 class PresentedToken:
-    row: Token
+    row: TokenState
     #: "access_token" or "refresh_token": which of the row's two values was presented.
     kind: str
 
@@ -22,14 +26,5 @@ class PresentedToken:
 def find_presented_token(value: str, hint: str | None) -> PresentedToken | None:
     if not value or len(value) > MAX_TOKEN_LENGTH:
         return None
-    order = list(TOKEN_TYPES)
-    if hint == "refresh_token":
-        order.reverse()
-    for kind in order:
-        if kind == "access_token":
-            row = tokens.find_by_access_token(value)
-        else:
-            row = tokens.find_by_refresh_token(value)
-        if row is not None:
-            return PresentedToken(row, kind)
-    return None
+    found = token_lookup.presented_token(value)
+    return PresentedToken(*found) if found is not None else None

@@ -4,8 +4,9 @@ Tokens come from the ``Authorization: Bearer`` header (§2.1) or, where an
 endpoint allows it (UserInfo POST), the form body (§2.2); never from the query
 string (§2.3), which ends up in logs and browser history: a token there is
 refused with ``invalid_request``. Every call checks the token against the store
-(``tokens.find_active_access_token``), so a revocation or a withdrawn consent
-takes effect at once in every process.
+(one query for the token, its consent, client and member:
+``idp.services.token_lookup``), so a revocation or a withdrawn consent takes
+effect at once in every process.
 
 Errors follow §3: ``invalid_request`` (400), ``invalid_token`` (401),
 ``insufficient_scope`` (403, naming the scope), each with a
@@ -26,8 +27,10 @@ from flask.typing import ResponseReturnValue
 from idp.errors import render_bearer_challenge
 from idp.extensions import db
 from idp.models import Consent, Member, Token
+from idp.models.types import utcnow
+from idp.services import activity, consent_usage, token_lookup, tokens
 from idp.services import consent as consents
-from idp.services import consent_usage, tokens
+from idp.services.token_lookup import ConsentState, TokenState
 
 #: RFC 6750 §2.1 ``b64token``.
 _B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
@@ -93,12 +96,28 @@ def presented_token(form_body: bool = False) -> str | None:
     return from_header if from_header is not None else from_body
 
 
-def granted_scopes(token: Token) -> set[str]:
+def granted_scopes(token: Token | TokenState) -> set[str]:
     """The token's scopes that the member's consent still covers."""
     scopes = token.scope.split()
     if token.consent_id is None:
         return set(scopes)
-    return set(consents.covered_scopes(db.session.get(Consent, token.consent_id), scopes))
+    return set(consents.covered_scopes(token.consent, scopes))
+
+
+def active_token(value: str) -> TokenState | None:
+    """The access token ``value`` with its consent and member, when it is active now."""
+    token = token_lookup.bearer_token(value)
+    return token if tokens.access_token_active(token) else None
+
+
+def _note_use(consent: ConsentState | None) -> None:
+    """The consent's last use, written after the response when one is due (at most once per
+    ``activity.RESOLUTION``); only then is the consent row itself loaded."""
+    if consent is None or not activity.due(consent.last_used_at, utcnow()):
+        return
+    row = db.session.get(Consent, consent.id)
+    if row is not None:
+        consent_usage.record_use(row)
 
 
 def authenticate(
@@ -107,26 +126,22 @@ def authenticate(
     form_body: bool = False,
     member: bool = True,
     no_credentials_error: str | None = None,
-) -> Token:
+) -> TokenState:
     """The active token of this request with ``scope``; raises ``BearerError``."""
     value = presented_token(form_body)
     if value is None:
         raise BearerError(401, no_credentials_error, "This resource needs an access token.")
-    token = tokens.find_active_access_token(value)
+    token = active_token(value)
     if token is None:
         raise BearerError(401, "invalid_token", "The access token is invalid, expired or revoked.")
-    # Keep the consent for the request: the identity map holds rows only weakly, and
-    # the scope check, the view and the last-use record all read it.
-    g.access_consent = (
-        db.session.get(Consent, token.consent_id) if token.consent_id is not None else None
-    )
+    g.access_consent = token.consent
     if member and token.member_id is None:
         raise BearerError(401, "invalid_token", "The access token was not issued for a member.")
     if scope is not None and scope not in granted_scopes(token):
         raise BearerError(
             403, "insufficient_scope", f"The access token does not grant {scope}.", scope
         )
-    consent_usage.record_use(g.access_consent)
+    _note_use(token.consent)
     return token
 
 
@@ -164,7 +179,7 @@ def require_bearer(
     return decorator
 
 
-def current_token() -> Token:
+def current_token() -> TokenState:
     return g.access_token
 
 

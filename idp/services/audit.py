@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from idp.extensions import db
 from idp.models import AuditEvent
+from idp.models.types import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -31,21 +32,39 @@ def record(
     **details,
 ) -> AuditEvent:
     """Add an audit event to the current transaction (the caller commits)."""
+    entry = AuditEvent(**entry_values(event, member_id=member_id, client_id=client_id, **details))
+    db.session.add(entry)
+    return entry
+
+
+def entry_values(
+    event: str,
+    *,
+    member_id: str | None = None,
+    client_id: str | None = None,
+    **details,
+) -> dict:
+    """The column values of an audit event of the current transaction (the caller commits).
+
+    For a caller that inserts the row with a statement of its own (token
+    issuance puts it in the same round trip as the token); ``record`` adds it
+    through the session. Either way the event is counted once the transaction
+    commits.
+    """
     leaked = FORBIDDEN_DETAIL_KEYS & set(details)
     if leaked:
         raise ValueError(f"audit details must not carry secrets: {sorted(leaked)}")
     ip_address = request.remote_addr if has_request_context() else None
-    entry = AuditEvent(
-        event=event,
-        member_id=member_id,
-        client_id=client_id,
-        ip_address=ip_address,
-        details=details,
-    )
-    db.session.add(entry)
     db.session.info.setdefault(_SESSION_KEY, []).append((event, details))
     log.info("audit %s member=%s client=%s", event, member_id, client_id)
-    return entry
+    return {
+        "occurred_at": utcnow(),
+        "event": event,
+        "member_id": member_id,
+        "client_id": client_id,
+        "ip_address": ip_address,
+        "details": details,
+    }
 
 
 @orm_event.listens_for(Session, "after_commit")

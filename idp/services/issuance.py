@@ -3,14 +3,15 @@
 The grants in ``idp.oauth`` check the request; once it passes, ``issue`` does
 the rest in one transaction:
 
-- the token row (``tokens.issue``): an access token, and a refresh token when
+- the token row (``tokens.prepare``, ``tokens.store``): an access token, and a refresh token when
   ``offline_access`` was granted and the client may use the refresh grant; a
   refresh token ends with the member's consent (never, without time limit);
 - the response body of RFC 6749 §5.1;
 - an ID token when ``openid`` was granted (OIDC Core §3.1.3.3, §12.2), signed
   by the ``IdTokenSigner`` the grant passes: which claims an ID token carries
   is protocol and stays in ``idp.oauth.id_token``;
-- the consent's last use (Connected apps) and the audit event;
+- the consent's last use (Connected apps) and the audit event, inserted with
+  the token row in one statement where the database allows it;
 
 and commits, so a code or refresh token claimed in the same transaction is
 spent exactly when its tokens exist.
@@ -27,7 +28,7 @@ from datetime import datetime
 from typing import Protocol
 
 from idp.extensions import db
-from idp.models import AuthorizationCode, Client, Consent, Member, Token
+from idp.models import AuthorizationCode, Client, ClientRecord, Consent, Member, Token
 from idp.services import audit, tokens
 from idp.services import consent as consents
 
@@ -64,7 +65,7 @@ class IdTokenSigner(Protocol):
 class TokenGrant:
     """What one successful token request grants, as the grant's checks found it."""
 
-    client: Client
+    client: Client | ClientRecord
     grant_type: str
     scope: str = ""
     member: Member | None = None
@@ -93,7 +94,7 @@ def issue(grant: TokenGrant, sign_id_token: IdTokenSigner | None = None) -> dict
     login = grant.authentication or NO_LOGIN
     offline = consents.OFFLINE_SCOPE in grant.scopes
     with_refresh = offline and client.check_grant_type(REFRESH_GRANT)
-    issued = tokens.issue(
+    issued = tokens.prepare(
         client,
         scope=grant.scope,
         member_id=grant.member.id if grant.member else None,
@@ -123,7 +124,7 @@ def issue(grant: TokenGrant, sign_id_token: IdTokenSigner | None = None) -> dict
         )
     if consent is not None:
         consents.touch(consent)
-    _audit(grant, issued)
+    tokens.store(issued, _audit(grant, issued))
     db.session.commit()
     return body
 
@@ -143,23 +144,23 @@ def token_response(issued: tokens.IssuedTokens, grant: TokenGrant) -> dict:
     return body
 
 
-def _audit(grant: TokenGrant, issued: tokens.IssuedTokens) -> None:
+def _audit(grant: TokenGrant, issued: tokens.IssuedTokens) -> dict:
+    """The audit event of the issuance, as column values for ``tokens.store``."""
     client_id = grant.client.client_id
     if grant.member is None:
-        audit.record("token.issued", client_id=client_id, grant_type=grant.grant_type)
-    elif grant.grant_type == REFRESH_GRANT:
-        audit.record(
+        return audit.entry_values("token.issued", client_id=client_id, grant_type=grant.grant_type)
+    if grant.grant_type == REFRESH_GRANT:
+        return audit.entry_values(
             "token.refreshed", member_id=grant.member.id, client_id=client_id, scope=grant.scope
         )
-    else:
-        audit.record(
-            "token.issued",
-            member_id=grant.member.id,
-            client_id=client_id,
-            grant_type=grant.grant_type,
-            scope=grant.scope,
-            refresh=issued.refresh_token is not None,
-        )
+    return audit.entry_values(
+        "token.issued",
+        member_id=grant.member.id,
+        client_id=client_id,
+        grant_type=grant.grant_type,
+        scope=grant.scope,
+        refresh=issued.refresh_token is not None,
+    )
 
 
 # -- a one-time credential presented again --------------------------------------------

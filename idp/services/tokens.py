@@ -10,16 +10,20 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from idp import defaults
 from idp.extensions import db
-from idp.models import AuthorizationCode, Client, Consent, Token
+from idp.models import AuditEvent, AuthorizationCode, Client, Consent, Token
 from idp.models.types import new_id, utcnow
 from idp.services import consent as consents
+
+if TYPE_CHECKING:
+    from idp.services.token_lookup import TokenState
 
 TOKEN_BYTES = defaults.TOKEN_BYTES
 
@@ -34,13 +38,16 @@ def hash_value(value: str) -> str:
 
 @dataclass
 class IssuedTokens:
-    row: Token
+    #: The mapped row (``issue``); None when stored by ``store`` with Core.
+    row: Token | None
     access_token: str
     refresh_token: str | None
     expires_in: int
+    #: The column values of the token row.
+    values: dict = field(default_factory=dict, repr=False)
 
 
-def issue(
+def prepare(
     client: Client,
     *,
     scope: str,
@@ -56,38 +63,79 @@ def issue(
     acr: str | None = None,
     claims: dict | None = None,
 ) -> IssuedTokens:
-    """A new token row; ``refresh_expires_at=None`` with a refresh token means no time limit."""
+    """New token values, not stored yet; ``refresh_expires_at=None`` with a refresh token
+    means no time limit."""
     now = utcnow()
     access = new_value()
     refresh = new_value() if with_refresh else None
-    row = Token(
-        client_id=client.id,
-        member_id=member_id,
-        consent_id=consent.id if consent else None,
-        code_id=code.id if code else None,
-        family_id=family_id or new_id(),
-        access_token_hash=hash_value(access),
-        refresh_token_hash=hash_value(refresh) if refresh else None,
-        scope=scope,
-        sid=sid,
-        auth_time=auth_time,
-        amr=list(amr or []),
-        acr=acr,
-        claims=claims,
-        issued_at=now,
-        access_expires_at=now + timedelta(seconds=client.access_token_ttl),
-        refresh_expires_at=refresh_expires_at if refresh else None,
-    )
-    db.session.add(row)
+    values = {
+        "client_id": client.id,
+        "member_id": member_id,
+        "consent_id": consent.id if consent else None,
+        "code_id": code.id if code else None,
+        "family_id": family_id or new_id(),
+        "access_token_hash": hash_value(access),
+        "refresh_token_hash": hash_value(refresh) if refresh else None,
+        "token_type": "Bearer",
+        "scope": scope,
+        "sid": sid,
+        "auth_time": auth_time,
+        "amr": list(amr or []),
+        "acr": acr,
+        "claims": claims,
+        "issued_at": now,
+        "access_expires_at": now + timedelta(seconds=client.access_token_ttl),
+        "refresh_expires_at": refresh_expires_at if refresh else None,
+        "refresh_used_at": None,
+        "revoked_at": None,
+    }
+    return IssuedTokens(None, access, refresh, client.access_token_ttl, values)
+
+
+def issue(client: Client, **grant) -> IssuedTokens:
+    """A new token row through the session (flushed); the arguments are ``prepare``'s."""
+    issued = prepare(client, **grant)
+    issued.row = Token(**issued.values)
+    db.session.add(issued.row)
     db.session.flush()
-    return IssuedTokens(row, access, refresh, client.access_token_ttl)
+    return issued
 
 
-def _consent_valid(row: Token, now: datetime) -> bool:
-    """A token for no member needs no consent; any other lives while its consent covers it."""
+def _bound_insert(table, names):
+    return insert(table).values(
+        {name: bindparam(f"{table.name}_{name}", type_=table.c[name].type) for name in names}
+    )
+
+
+_TOKEN_COLUMNS = tuple(c.key for c in Token.__table__.columns if c.key != "id")
+_AUDIT_COLUMNS = ("occurred_at", "event", "member_id", "client_id", "ip_address", "details")
+_INSERT_TOKEN = _bound_insert(Token.__table__, _TOKEN_COLUMNS)
+_INSERT_AUDIT = _bound_insert(AuditEvent.__table__, _AUDIT_COLUMNS)
+#: PostgreSQL inserts both rows in one statement (a data-modifying WITH); SQLite cannot.
+_INSERT_BOTH = _INSERT_AUDIT.add_cte(_INSERT_TOKEN.cte("issued_token"))
+
+
+def store(issued: IssuedTokens, audit_entry: dict) -> None:
+    """Insert the token row and its audit event (``audit.entry_values``), in one round trip
+    where the database allows it. Joins the caller's transaction; the caller commits."""
+    params = {f"tokens_{name}": issued.values[name] for name in _TOKEN_COLUMNS}
+    params.update({f"audit_events_{name}": audit_entry[name] for name in _AUDIT_COLUMNS})
+    db.session.flush()  # rows the token points at may still be pending in the session
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(_INSERT_BOTH, params)
+    else:
+        db.session.execute(_INSERT_TOKEN, params)
+        db.session.execute(_INSERT_AUDIT, params)
+
+
+def _consent_valid(row: Token | TokenState, now: datetime) -> bool:
+    """A token for no member needs no consent; any other lives while its consent covers it.
+
+    ``row`` is a ``Token`` or a ``token_lookup.TokenState``: both carry their ``consent``.
+    """
     if row.consent_id is None:
         return True
-    return consents.covers_issued_tokens(db.session.get(Consent, row.consent_id), now)
+    return consents.covers_issued_tokens(row.consent, now)
 
 
 def find_by_access_token(value: str) -> Token | None:
@@ -102,7 +150,7 @@ def find_by_refresh_token(value: str) -> Token | None:
     return db.session.scalar(select(Token).where(Token.refresh_token_hash == hash_value(value)))
 
 
-def access_token_active(row: Token | None) -> bool:
+def access_token_active(row: Token | TokenState | None) -> bool:
     """Not revoked, not expired (no grace period), and its consent still covers it."""
     if row is None or row.revoked_at is not None:
         return False
@@ -110,7 +158,7 @@ def access_token_active(row: Token | None) -> bool:
     return row.access_expires_at > now and _consent_valid(row, now)
 
 
-def refresh_token_active(row: Token | None) -> bool:
+def refresh_token_active(row: Token | TokenState | None) -> bool:
     if row is None or row.refresh_token_hash is None or row.revoked_at is not None:
         return False
     if row.refresh_used_at is not None:
