@@ -28,8 +28,8 @@ from sqlalchemy.types import TypeDecorator
 
 from idp.extensions import db
 from idp.models import CardNumber, Client, ClientRecord, Consent, Member, Token
+from idp.models.token import hash_value
 from idp.services import client_cache
-from idp.services.tokens import hash_value
 
 _tokens, _consents = Token.__table__, Consent.__table__
 _clients, _members, _cards = Client.__table__, Member.__table__, CardNumber.__table__
