@@ -7,6 +7,7 @@ revokes the whole family.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text
@@ -16,6 +17,11 @@ from idp.extensions import db
 from idp.models.client import Client
 from idp.models.grant import Consent
 from idp.models.types import UTCDateTime, new_id, utcnow
+
+
+def hash_value(value: str) -> str:
+    """Token values are 256-bit random values, so one SHA-256 round is enough."""
+    return hashlib.sha256(value.encode()).hexdigest()
 
 
 class Token(db.Model):

@@ -60,17 +60,16 @@ def _attribute(name: str):
     return lambda member: getattr(member, name)
 
 
+#: Claims that are the member attribute of the same name.
+_ATTRIBUTE_CLAIMS = (
+    "name", "given_name", "family_name", "gender", "birthdate", "locale", "academic_title",
+    "email", "email_verified", "phone_number", "card_number", "status_tier", "status_miles",
+    "miles_balance",
+)  # fmt: skip
 #: Claim name -> how it is read from a member; each is read only when released, so a
 #: member loaded with its columns still encrypted (UserInfo) decrypts only those.
 CLAIM_READERS = {
-    **{
-        name: _attribute(name)
-        for name in (
-            "name", "given_name", "family_name", "gender", "birthdate", "locale",
-            "academic_title", "email", "email_verified", "phone_number", "card_number",
-            "status_tier", "status_miles", "miles_balance",
-        )  # fmt: skip
-    },
+    **{name: _attribute(name) for name in _ATTRIBUTE_CLAIMS},
     "phone_number_verified": _phone_number_verified,
     "address": _address,
     "lhg_profiles": _linked_profiles,

@@ -28,17 +28,21 @@ from sqlalchemy.types import TypeDecorator
 
 from idp.extensions import db
 from idp.models import CardNumber, Client, ClientRecord, Consent, Member, Token
+from idp.models.token import hash_value
 from idp.services import client_cache
-from idp.services.tokens import hash_value
 
 _tokens, _consents = Token.__table__, Consent.__table__
 _clients, _members, _cards = Client.__table__, Member.__table__, CardNumber.__table__
 
-#: The token columns the checks and the answers read.
-_TOKEN_COLUMNS = (
-    "id", "client_id", "member_id", "consent_id", "family_id", "access_token_hash",
-    "refresh_token_hash", "token_type", "scope", "sid", "auth_time", "issued_at",
-    "access_expires_at", "refresh_expires_at", "refresh_used_at", "revoked_at",
+#: The token columns a bearer call's checks read. Each column read costs on every
+#: call (the driver describes each one anew), so the statements read no more.
+_BEARER_COLUMNS = (
+    "id", "client_id", "member_id", "consent_id", "scope", "access_expires_at", "revoked_at",
+)  # fmt: skip
+#: And what introspection answers and revocation revokes.
+_PRESENTED_COLUMNS = (
+    *_BEARER_COLUMNS, "family_id", "access_token_hash", "refresh_token_hash", "token_type",
+    "auth_time", "issued_at", "refresh_expires_at", "refresh_used_at",
 )  # fmt: skip
 _CONSENT_COLUMNS = ("scope", "withdrawn_at", "expires_at", "last_used_at")
 #: Member columns released as claims; read as stored, decrypted on use.
@@ -125,22 +129,22 @@ class TokenState:
     client_id: int
     member_id: str | None
     consent_id: str | None
-    family_id: str
-    access_token_hash: str
-    refresh_token_hash: str | None
-    token_type: str
     scope: str
-    sid: str | None
-    auth_time: datetime | None
-    issued_at: datetime
     access_expires_at: datetime
-    refresh_expires_at: datetime | None
-    refresh_used_at: datetime | None
     revoked_at: datetime | None
     consent: ConsentState | None
     client: ClientRecord | None
     #: The member's id and salt (introspection) or claims too (bearer calls); None without one.
-    member: MemberClaims | None
+    member: MemberClaims | _MemberId | None
+    # Read for introspection and revocation only (``_PRESENTED_COLUMNS``):
+    family_id: str | None = None
+    access_token_hash: str | None = None
+    refresh_token_hash: str | None = None
+    token_type: str | None = None
+    auth_time: datetime | None = None
+    issued_at: datetime | None = None
+    refresh_expires_at: datetime | None = None
+    refresh_used_at: datetime | None = None
 
 
 def _as_stored(column):
@@ -150,8 +154,8 @@ def _as_stored(column):
     return column
 
 
-def _statement(where, with_claims: bool):
-    columns = [_tokens.c[name] for name in _TOKEN_COLUMNS]
+def _statement(where, token_columns, with_claims: bool):
+    columns = [_tokens.c[name] for name in token_columns]
     columns += [_consents.c[name].label(f"c_{name}") for name in _CONSENT_COLUMNS]
     columns += [_clients.c.client_id.label("cl_client_id"), _clients.c.version.label("cl_version")]
     columns.append(_members.c.pairwise_salt.label("m_pairwise_salt"))
@@ -175,15 +179,16 @@ def _statement(where, with_claims: bool):
 
 _VALUE = bindparam("value_hash")
 #: UserInfo and the partner APIs: an access token, with the member's claims.
-_BEARER = _statement(_tokens.c.access_token_hash == _VALUE, with_claims=True)
+_BEARER = _statement(_tokens.c.access_token_hash == _VALUE, _BEARER_COLUMNS, with_claims=True)
 #: Introspection and revocation: either of a token's two values.
 _PRESENTED = _statement(
     or_(_tokens.c.access_token_hash == _VALUE, _tokens.c.refresh_token_hash == _VALUE),
+    _PRESENTED_COLUMNS,
     with_claims=False,
 )
 
 
-def _state(row, with_claims: bool) -> TokenState:
+def _state(row, token_columns, with_claims: bool) -> TokenState:
     consent = None
     if row["consent_id"] is not None and row["c_scope"] is not None:
         consent = ConsentState(row["consent_id"], *(row[f"c_{n}"] for n in _CONSENT_COLUMNS))
@@ -194,13 +199,18 @@ def _state(row, with_claims: bool) -> TokenState:
         else:
             member = _MemberId(row["member_id"], row["m_pairwise_salt"])
     client = client_cache.current(row["cl_client_id"], row["client_id"], row["cl_version"])
-    return TokenState(*(row[n] for n in _TOKEN_COLUMNS), consent, client, member)
+    return TokenState(
+        **{name: row[name] for name in token_columns},
+        consent=consent,
+        client=client,
+        member=member,
+    )
 
 
 def bearer_token(value: str) -> TokenState | None:
     """The access token row of ``value`` with its member's claims; None when unknown."""
     row = db.session.execute(_BEARER, {"value_hash": hash_value(value)}).mappings().first()
-    return _state(row, with_claims=True) if row is not None else None
+    return _state(row, _BEARER_COLUMNS, with_claims=True) if row is not None else None
 
 
 def presented_token(value: str) -> tuple[TokenState, str] | None:
@@ -210,4 +220,4 @@ def presented_token(value: str) -> tuple[TokenState, str] | None:
     if row is None:
         return None
     kind = "access_token" if row["access_token_hash"] == hashed else "refresh_token"
-    return _state(row, with_claims=False), kind
+    return _state(row, _PRESENTED_COLUMNS, with_claims=False), kind

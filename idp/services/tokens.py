@@ -8,7 +8,6 @@ is marked used and its tokens issued all-or-nothing.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -19,6 +18,7 @@ from sqlalchemy import bindparam, insert, select, update
 from idp import defaults
 from idp.extensions import db
 from idp.models import AuditEvent, AuthorizationCode, Client, Consent, Token
+from idp.models.token import hash_value
 from idp.models.types import new_id, utcnow
 from idp.services import consent as consents
 
@@ -30,10 +30,6 @@ TOKEN_BYTES = defaults.TOKEN_BYTES
 
 def new_value() -> str:
     return secrets.token_urlsafe(TOKEN_BYTES)
-
-
-def hash_value(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()
 
 
 @dataclass
