@@ -458,7 +458,8 @@ def fuzz_rule(app, http, world: World, rule, examples: int) -> None:
         # The app, client and world are shared by the examples on purpose: each
         # example resets what it depends on (browser state, rate limits).
         set_browser(app, http, world, state)
-        limiter.reset()
+        with app.app_context():  # each application has its own rate limit storage
+            limiter.reset()
         response = http.open(
             path,
             method=method,
