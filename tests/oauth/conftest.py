@@ -27,6 +27,7 @@ from idp.extensions import db
 from idp.models import SSOSession
 from idp.models.types import utcnow
 from idp.services import second_factor, sso
+from tests.conftest import make_test_app
 from tests.factories import make_client, make_member, make_partner
 from tests.login_flow import post_form
 
@@ -245,3 +246,14 @@ def rp(oauth) -> RP:
         scope="openid profile email phone card_number miles status offline_access",
         purposes=["registration", "miles"],
     )
+
+
+@pytest.fixture(scope="module")
+def other_app(committed_app, redis_url, tmp_path_factory):
+    """A second application on the committed database: another worker process."""
+    url = committed_app.config["SQLALCHEMY_DATABASE_URI"]
+    app = make_test_app(url, tmp_path_factory.mktemp("other"), redis_url)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()

@@ -22,22 +22,10 @@ from idp.services import client_cache
 from idp.services.demo import seed_demo
 from idp.services.registration import approve_client, get_client, rotate_client_secret
 from idp.services.subjects import subject_for
-from tests.conftest import make_test_app
 from tests.factories import issue_token, make_client, make_member
 from tests.oauth.conftest import OAuth
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def other_app(committed_app, redis_url, tmp_path_factory):
-    """A second application on the committed database: another worker process."""
-    url = committed_app.config["SQLALCHEMY_DATABASE_URI"]
-    app = make_test_app(url, tmp_path_factory.mktemp("other"), redis_url)
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
 
 
 @pytest.fixture

@@ -17,19 +17,8 @@ from idp.models import Consent, Token
 from idp.models.types import utcnow
 from idp.services import tokens
 from idp.services.registration import get_client
-from tests.conftest import make_test_app
 from tests.factories import issue_token, make_member
 from tests.oauth.conftest import OAuth
-
-
-@pytest.fixture(scope="module")
-def other_app(committed_app, redis_url, tmp_path_factory):
-    url = committed_app.config["SQLALCHEMY_DATABASE_URI"]
-    app = make_test_app(url, tmp_path_factory.mktemp("other"), redis_url)
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
 
 
 @pytest.fixture
