@@ -127,3 +127,43 @@ def test_cpu_time_counts_the_children_of_a_process():
     finally:
         parent.kill()
         parent.wait()
+
+
+def test_the_server_ceiling_serves_the_same_bytes_under_the_production_settings(tmp_path):
+    from argparse import Namespace
+
+    from bench.side_by_side import ceiling, report
+    from bench.side_by_side.browser import Browser
+    from bench.side_by_side.processes import Cleanup, free_port, wait_until
+
+    if shutil.which("wrk") is None:
+        pytest.skip("wrk is not installed (make bench-tools installs it)")
+    body = json.dumps({"issuer": "http://127.0.0.1:5000", "padding": "x" * 900}).encode()
+    # Each application answers the document's bytes exactly, under `mam-idp serve`'s options.
+    (tmp_path / "body.json").write_bytes(body)
+    with Cleanup() as cleanup:
+        for app in ceiling.APPS:
+            port = free_port()
+            running = cleanup.start(
+                app,
+                [sys.executable, "-m", "bench.side_by_side.ceiling", "--app", app,
+                 "--port", str(port), "--workers", "1", "--body", str(tmp_path / "body.json")],
+                tmp_path / f"{app}.log", ceiling._environment(), ROOT,
+            )
+            wait_until(lambda p=port: Browser(f"http://127.0.0.1:{p}").get("/").status == 200,
+                       running, timeout=60)
+            answer = Browser(f"http://127.0.0.1:{port}").get("/")
+            assert answer.body == body and answer.headers["content-type"].startswith("application/json")
+            assert "gthread" in running.output()  # gunicorn's own start-up line names the worker kind
+            running.stop()
+        args = Namespace(workers=1, warmup=0, threads=1, connections=2, duration=1)
+        figures = ceiling.measure(args, tmp_path, body, cleanup)
+    assert set(figures) == {"wsgi", "flask"}
+    for point in figures.values():
+        assert point["requests"] > 0 and point["errors"] == 0 and point["cpu_ms_per_request"] > 0
+    lines = report._ceiling_lines({
+        "server_ceiling": figures,
+        "endpoints": {"discovery": {"peer": {"per_second": 1000.0}}},
+    })
+    assert lines[2].startswith("  a bare WSGI callable: ") and "× the peer's discovery" in lines[2]
+    assert lines[3].startswith("  an empty Flask view: ")

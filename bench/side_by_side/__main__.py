@@ -20,12 +20,12 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.side_by_side import load, peer, report
+from bench.side_by_side import ceiling, load, peer, report
 from bench.side_by_side.browser import Browser
 from bench.side_by_side.ours import Database, OurProvider, postgres_reachable, redis_reachable
 from bench.side_by_side.processes import Cleanup, descendants, rss_mib
 
-EXTRAS = ("login", "scale")
+EXTRAS = ("login", "scale", "ceiling")
 #: Live tokens in the table for the introspection series; 10^6 takes a minute or two to insert.
 SCALE = (1_000, 100_000, 1_000_000)
 QUICK_SCALE = (1_000, 100_000)
@@ -148,6 +148,11 @@ def run(args, cleanup: Cleanup) -> dict:
         "peer": round(rss_mib(sides[1].running.pid), 1) if len(sides) == 2 else None,
     }
     scale = _scale(args, ours) if selected(args, "scale") else None
+    server_ceiling = None
+    if selected(args, "ceiling"):
+        say("server ceiling: a bare WSGI callable and an empty Flask view under the same server")
+        body = Browser(ours.url).get("/.well-known/openid-configuration").text.encode()
+        server_ceiling = ceiling.measure(args, workdir, body, cleanup)
     from idp.serve import DEFAULT_THREADS
 
     backing = f"{database.kind}" + (f" schema {database.schema}" if database.schema else "")
@@ -170,6 +175,7 @@ def run(args, cleanup: Cleanup) -> dict:
         "login": login,
         "rss_mib": rss,
         "introspection_by_live_tokens": scale,
+        "server_ceiling": server_ceiling,
         "notes": notes,
         "seconds": round(time.perf_counter() - started, 1),
     }

@@ -87,7 +87,26 @@ def text(figures: dict) -> str:
                 f"{_number(point['p99_ms'], 1):>7}  {point['errors']:>6}  "
                 f"{_number(point['cpu_ms_per_request'], 2):>10}  {point['insert_seconds']:>8.1f}"
             )
+    lines += _ceiling_lines(figures)
     for note in figures["notes"]:
         lines.append(note)
     lines.append(f"\n{figures['seconds']:.0f} s in all")
     return "\n".join(lines)
+
+
+def _ceiling_lines(figures: dict) -> list[str]:
+    """The server's own rate next to the peer's discovery: the bound on the public documents."""
+    ceiling = figures.get("server_ceiling")
+    if not ceiling:
+        return []
+    peer_discovery = ((figures["endpoints"].get("discovery") or {}).get("peer") or {}).get("per_second")
+    lines = ["", "the server alone (mam-idp serve's settings, the discovery bytes, no provider):"]
+    for app, label in (("wsgi", "a bare WSGI callable"), ("flask", "an empty Flask view")):
+        point = ceiling[app]
+        versus = (f"; {point['per_second'] / peer_discovery:.2f}× the peer's discovery"
+                  if peer_discovery else "")
+        lines.append(
+            f"  {label}: {_number(point['per_second'])}/s, p99 {_number(point['p99_ms'], 1)} ms, "
+            f"{point['errors']} errors, CPU {_number(point['cpu_ms_per_request'], 2)} ms/req{versus}"
+        )
+    return lines
