@@ -10,7 +10,7 @@ from flask import Flask, g, request, session
 from werkzeug.exceptions import HTTPException
 
 from idp.config import Settings, load_settings
-from idp.database import configure_sqlite, ping_idle_connections
+from idp.database import configure_postgresql, configure_sqlite, ping_idle_connections
 from idp.extensions import babel, csrf, db, keyring, limiter, migrate
 from idp.locales import LOCALES
 from idp.web.rate_limit_storage import storage_uri
@@ -143,6 +143,8 @@ def _bind_extensions(app: Flask, settings: Settings) -> None:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             configure_sqlite(db.engine)
+        elif db.engine.dialect.driver == "psycopg":
+            configure_postgresql(db.engine)
         else:
             ping_idle_connections(db.engine)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))

@@ -26,6 +26,19 @@ right after they write. Foreign keys are turned on, which SQLite leaves off.
 
 A server database (PostgreSQL)
 ------------------------------
+Reads run without a transaction there too, for another reason: round trips.
+psycopg sends ``BEGIN`` on its own round trip before the first statement of a
+transaction, and the pool sends ``ROLLBACK`` when a connection comes back, so a
+request that reads one row (JWKS, introspection, UserInfo) made three round
+trips for it. The connection is in autocommit instead, and ``BEGIN`` is sent
+just before the first statement that is not a plain read: an ``INSERT``,
+``UPDATE``, ``DELETE``, a savepoint, DDL, or a ``SELECT ... FOR UPDATE`` (a
+row lock only lasts as long as its transaction). From there on everything
+runs in that transaction until the commit or rollback, as before. Each read
+before it sees the latest committed state, which is what READ COMMITTED gives
+each statement of a transaction anyway; no read of the provider writes
+through a function.
+
 A pooled connection dies when the server restarts or ends its backend; a
 statement on it would fail the request. Pinging every checkout (SQLAlchemy's
 ``pool_pre_ping``) costs a round trip per request. Instead a connection is
@@ -51,6 +64,12 @@ BUSY_TIMEOUT_MS = 20_000
 
 #: Statements that only read (or set connection options): they need no transaction.
 _READ_ONLY = re.compile(r"\s*(SELECT|PRAGMA|EXPLAIN)\b", re.IGNORECASE)
+
+#: On PostgreSQL: a plain read, without a row lock that would need a transaction to last.
+_PLAIN_READ = re.compile(
+    r"\s*(SELECT|SHOW)\b(?!.*\bFOR\s+(UPDATE|NO\s+KEY\s+UPDATE|SHARE|KEY\s+SHARE)\b)",
+    re.IGNORECASE | re.DOTALL,
+)
 
 #: A pooled connection idle longer than this is pinged before it is used again.
 IDLE_PING_SECONDS = 5.0
@@ -78,6 +97,26 @@ def configure_sqlite(engine: Engine) -> None:
         if dbapi_connection.in_transaction or _READ_ONLY.match(statement):
             return
         cursor.execute("BEGIN IMMEDIATE")
+
+
+def configure_postgresql(engine: Engine) -> None:
+    """Reads without a transaction, ``BEGIN`` before the first write (see the module)."""
+    from psycopg.pq import TransactionStatus
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection, _record):
+        dbapi_connection.autocommit = True
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _begin_before_writing(connection, cursor, statement, _parameters, _context, _many):
+        dbapi_connection = connection.connection.dbapi_connection
+        if dbapi_connection.info.transaction_status != TransactionStatus.IDLE:
+            return  # in the transaction already (or failed in it: the statement will say)
+        if _PLAIN_READ.match(statement):
+            return
+        cursor.execute("BEGIN")
+
+    ping_idle_connections(engine)
 
 
 def ping_idle_connections(engine: Engine) -> None:
