@@ -27,6 +27,7 @@ from pathlib import Path
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger
 
 from idp.config import share_metrics_directory
 
@@ -35,6 +36,18 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 DEFAULT_WORKERS = 2
 DEFAULT_THREADS = 8
+
+
+class ServerLog(Logger):
+    """gunicorn's own lines (workers booting, timeouts), without its access line.
+
+    The application writes the access log itself, without query strings. With
+    ``logconfig_dict`` set, gunicorn would still build its access line's fields
+    for every request and hand them to a logger that has no handler.
+    """
+
+    def access(self, resp, req, environ, request_time) -> None:
+        return None
 
 
 class ProductionServer(BaseApplication):
@@ -66,6 +79,7 @@ def server_options(
         "keepalive": 5,
         # The application writes its own access log (idp.logging), without secrets.
         "accesslog": None,
+        "logger_class": ServerLog,
         "errorlog": "-",
         "loglevel": "info",
         "proc_name": "mam-idp",

@@ -157,3 +157,24 @@ def test_lines_carry_the_time_in_utc_to_the_millisecond(client, lines):
     (access,) = [line for line in lines.parsed() if line["logger"] == "idp.access"]
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00", access["time"])
     assert before <= datetime.fromisoformat(access["time"]) <= after
+
+
+def test_the_production_server_builds_no_access_line_of_its_own(caplog):
+    """The application writes the access line; gunicorn's would be built and then dropped."""
+    from gunicorn.config import Config
+
+    from idp.serve import ServerLog, server_options
+
+    cfg = Config()
+    for key, value in server_options("127.0.0.1", 8000, 2, 8).items():
+        cfg.set(key, value)
+    assert cfg.logger_class is ServerLog
+    log = ServerLog(cfg)
+
+    class Untouchable:
+        def __getattr__(self, name):
+            raise AssertionError(f"the access line read {name}")
+
+    with caplog.at_level(logging.DEBUG, logger="gunicorn.access"):
+        log.access(Untouchable(), Untouchable(), {}, Untouchable())
+    assert [r for r in caplog.records if r.name == "gunicorn.access"] == []
