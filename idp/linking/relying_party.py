@@ -88,7 +88,7 @@ def _exchange(upstream: Upstream, document: dict, code: str, verifier: str) -> d
     with _session(
         upstream,
         client_secret=upstream.client_secret,
-        token_endpoint_auth_method="client_secret_basic",
+        token_endpoint_auth_method="client_secret_basic",  # noqa: S106  (a method name)
     ) as client:
         try:
             return client.fetch_token(
