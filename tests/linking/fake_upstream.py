@@ -41,10 +41,10 @@ class FakeUpstream:
         self._server.shutdown()
         self._thread.join(timeout=5)
 
-    def claims(self, nonce: str, **changes) -> dict:
+    def claims(self, sent_nonce: str, **changes) -> dict:
         now = int(time.time())
         claims = {"iss": self.url, "sub": "swiss-profile-1", "aud": self.client_id,
-                  "iat": now, "exp": now + 300, "nonce": nonce}
+                  "iat": now, "exp": now + 300, "nonce": sent_nonce}
         claims.update(changes)
         return {k: v for k, v in claims.items() if v is not None}
 
