@@ -301,3 +301,22 @@ def member_for_login(airline: str, issuer: str, subject: str) -> Member | None:
     audit.record("login.upstream_authenticated", member_id=profile.member_id, airline=airline)
     db.session.commit()
     return member
+
+
+# -- the airline as a partner --------------------------------------------------------
+
+
+def airlines_of_partner(partner) -> set[str]:
+    """The configured airlines that ``partner`` is (a partner of category ``lhg_airline``).
+
+    An ``IDP_LHG_PROVIDERS`` entry names its partner with ``partner_id``; without one,
+    the airline partner of the same name is it.
+    """
+    if partner is None or partner.category != "lhg_airline":
+        return set()
+    found = set()
+    for entry in current_app.config["IDP"].lhg_providers:
+        named = entry.get("partner_id")
+        if named == partner.id or (not named and entry["name"].casefold() == partner.name.casefold()):
+            found.add(entry["airline"])
+    return found

@@ -108,3 +108,23 @@ def test_an_upstream_too_slow_to_answer_is_refused(linking_app, member, client, 
     monkeypatch.setitem(linking_app.config, "IDP", settings)
     assert "did not answer in time" in refused(answer(client, fake_upstream, delay=1.5), 504)
     assert linked_profiles.profiles_of(member.id) == []
+
+
+def test_an_airline_partner_reached_through_a_link_is_shown_once_and_withdrawn_once(
+    member, client, fake_upstream
+):
+    from tests.factories import make_client, make_consent, make_partner
+
+    assert answer(client, fake_upstream, sub="swiss-apps").status_code == 303
+    airline = make_partner("SWISS", "lhg_airline")
+    partner_client, _ = make_client(airline, scope="openid profile")
+    make_consent(member, partner_client)
+    page = client.get("/account/apps").get_data(as_text=True)
+    assert page.count('<h2 id="partner-') == 1 and page.count(">SWISS</h2>") == 1
+    assert "swiss-apps" in page
+    revoked = client.post(f"/account/apps/{airline.id}/revoke",
+                          data={"csrf_token": csrf_token(page)})
+    assert revoked.status_code == 303
+    assert linked_profiles.profiles_of(member.id) == []
+    latest = linked_profiles.history(member.id)[0]
+    assert (latest.action, latest.actor, latest.subject) == ("unlinked", "member", "swiss-apps")
