@@ -317,6 +317,8 @@ def airlines_of_partner(partner) -> set[str]:
     found = set()
     for entry in current_app.config["IDP"].lhg_providers:
         named = entry.get("partner_id")
-        if named == partner.id or (not named and entry["name"].casefold() == partner.name.casefold()):
+        if named == partner.id or (
+            not named and entry["name"].casefold() == partner.name.casefold()
+        ):
             found.add(entry["airline"])
     return found
