@@ -198,10 +198,10 @@ def _validate_providers(raw: str) -> tuple[dict, ...]:
         raise ConfigError("IDP_LHG_PROVIDERS is not valid JSON") from exc
     if not isinstance(providers, list):
         raise ConfigError("IDP_LHG_PROVIDERS must be a JSON list")
-    return _check_providers(providers)
+    return check_providers(providers)
 
 
-def _check_providers(providers) -> tuple[dict, ...]:
+def check_providers(providers) -> tuple[dict, ...]:
     checked = tuple(_validate_provider(provider) for provider in providers)
     airlines = [p["airline"] for p in checked]
     if len(set(airlines)) != len(airlines):
@@ -265,7 +265,7 @@ def load_settings(environ: dict[str, str] | None = None, **overrides) -> Setting
     if len(values["secret_key"]) < 32:
         raise ConfigError("IDP_SECRET_KEY must be at least 32 characters")
     values["issuer"] = _validate_issuer(values["issuer"])
-    values["lhg_providers"] = _check_providers(values.get("lhg_providers", ()))
+    values["lhg_providers"] = check_providers(values.get("lhg_providers", ()))
     _validate_database_url(values["database_url"])
     if values["redis_url"]:
         _validate_redis_url(values["redis_url"])

@@ -10,8 +10,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from idp.config import _check_providers
+from idp.config import check_providers
 from idp.linking import metadata
+from tests.e2e.conftest import artifacts, browser, context, page  # noqa: F401  (for the browser test)
 from tests.linking.fake_upstream import FakeUpstream
 from tests.linking.upstream import AirlineIdService
 from tests.live.server import SCRIPT, free_port
@@ -58,7 +59,7 @@ def providers(airline, fake_upstream, down_issuer):
 @pytest.fixture
 def linking_app(app, providers, monkeypatch):
     """The session's app with the three airlines configured, for one test."""
-    settings = replace(app.config["IDP"], lhg_providers=_check_providers(providers),
+    settings = replace(app.config["IDP"], lhg_providers=check_providers(providers),
                        upstream_timeout_seconds=2.0)
     monkeypatch.setitem(app.config, "IDP", settings)
     metadata.forget()

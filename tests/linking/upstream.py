@@ -28,8 +28,11 @@ PROFILE_PASSWORD = "airline profile password"
 class AirlineIdService:
     def __init__(self, tmp, airline: str = "lufthansa"):
         self.airline = airline
+        # ``localhost``, not 127.0.0.1 like this provider: browsers keep cookies per host,
+        # not per port, and both would call their session cookie ``mam_session``.
         self.provider = LiveProvider(tmp, "sqlite")
-        self.url = self.provider.url
+        self.url = f"http://localhost:{self.provider.port}"
+        self.provider.env["IDP_ISSUER"] = self.url
         self.clients: dict[str, tuple[str, str]] = {}
 
     def start(self) -> None:
