@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import current_app, flash, redirect, render_template, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from idp.account import blueprint
@@ -69,7 +70,7 @@ def link_profile(airline: str):
         return redirect(login_url(PAGE, prompt="login"), 303)
     session = sso.current_session()
     try:
-        request = relying_party.begin(upstream)
+        request = relying_party.begin(upstream, ui_locales=str(get_locale() or "en"))
     except UpstreamError as exc:
         linked_profiles.record_failure(
             airline, "link", exc.kind, exc.detail, member_id=session.member_id

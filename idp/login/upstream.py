@@ -18,6 +18,7 @@ stored but the audit event.
 from __future__ import annotations
 
 from flask import flash, redirect, request, session, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from idp.extensions import limiter
@@ -49,7 +50,7 @@ def upstream_login(airline: str):
         flash(_("Your request could not be read. Please try again."), "error")
         return redirect(url_for(".login"), 303)
     try:
-        started = relying_party.begin(upstream)
+        started = relying_party.begin(upstream, ui_locales=str(get_locale() or "en"))
     except UpstreamError as exc:
         linked_profiles.record_failure(airline, "login", exc.kind, exc.detail)
         return pages.problem(exc.kind, upstream.name, "login")

@@ -49,6 +49,7 @@ def test_linking_needs_both_logins_and_keeps_the_consent_evidence(
     assert request["redirect_uri"] == f"{ISSUER}/linking/lufthansa/callback"
     assert request["code_challenge_method"] == "S256" and request["scope"] == "openid"
     assert len(request["state"]) >= 32 and len(request["nonce"]) >= 32
+    assert request["ui_locales"] == "en"  # the airline speaks the member's language
     profile = airline.new_profile(unique("lh") + "@example.com")
 
     with requests.Session() as http:

@@ -85,6 +85,7 @@ def test_a_member_links_logs_in_with_and_unlinks_a_lufthansa_profile(
     page.goto(f"{issuer}/logout")
     page.get_by_role("button", name="Log out").click()
     page.wait_for_url("**/login")
+    page.screenshot(path=str(artifacts / "login-with-lufthansa.png"), full_page=True)
     page.get_by_role("button", name="Log in with Lufthansa").click()
     page.wait_for_url(f"{issuer}/login/verify")
     assert page.get_by_role("heading", level=1).inner_text() == "Two-step verification"
