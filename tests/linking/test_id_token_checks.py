@@ -128,3 +128,12 @@ def test_an_airline_partner_reached_through_a_link_is_shown_once_and_withdrawn_o
     assert linked_profiles.profiles_of(member.id) == []
     latest = linked_profiles.history(member.id)[0]
     assert (latest.action, latest.actor, latest.subject) == ("unlinked", "member", "swiss-apps")
+
+
+def test_a_second_profile_at_the_same_airline_is_refused(member, client, fake_upstream):
+    assert answer(client, fake_upstream, sub="first-profile").status_code == 303
+    refused_link = answer(client, fake_upstream, sub="second-profile")
+    assert refused_link.status_code == 303
+    page = client.get("/account/linked-profiles").get_data(as_text=True)
+    assert "Unlink it first." in alert_text(page)
+    assert [p.subject for p in linked_profiles.profiles_of(member.id)] == ["first-profile"]

@@ -7,6 +7,7 @@ import requests
 from sqlalchemy import select
 
 from idp.extensions import db
+from idp.linking import metadata, upstreams
 from idp.models import AuditEvent, Member, UpstreamRequest
 from idp.services import linked_profiles
 from tests.factories import issue_token, log_in, make_client, make_member
@@ -252,3 +253,27 @@ def test_linking_needs_a_recent_login(linking_app, app_ctx, client):
     db.session.commit()
     answered = start(client)
     assert answered.status_code == 303 and "prompt=login" in answered.headers["Location"]
+
+
+def test_the_airline_rotating_its_signing_key_is_followed(
+    linking_app, app_ctx, client, airline, unique
+):
+    first, _, _ = make_member()
+    log_in(client, first)
+    with requests.Session() as http:
+        link_through_airline(client, http, airline.new_profile(unique("lh") + "@example.com"))
+    assert linked_profiles.profiles_of(first.id)  # the airline's key set is now cached here
+    cached = {key.kid for key in metadata.key_set(upstreams.find("lufthansa"))}
+    rotated = airline.command("keys", "rotate")
+    assert rotated["kid"] not in cached
+    second, _, _ = make_member()
+    other = linking_app.test_client()
+    log_in(other, second)
+    with requests.Session() as http:
+        _back, answered = link_through_airline(
+            other, http, airline.new_profile(unique("lh") + "@example.com")
+        )
+    assert answered.status_code == 303, answered.get_data(as_text=True)
+    assert linked_profiles.profiles_of(second.id), f"not linked after rotating to {rotated['kid']}"
+    # Signed with the new key, which made this provider fetch the key set again.
+    assert rotated["kid"] in {key.kid for key in metadata.key_set(upstreams.find("lufthansa"))}
