@@ -184,11 +184,13 @@ def _validate_provider(provider) -> dict:
             "e.g. lufthansa, swiss, austrian, brussels"
         )
     try:
-        issuer = _validate_issuer(provider["issuer"])
+        _validate_issuer(provider["issuer"])
     except ConfigError as exc:
         raise ConfigError(f"IDP_LHG_PROVIDERS: the issuer of {airline}: {exc}") from exc
+    # The issuer stays as written: ID tokens and discovery must name it exactly (OIDC Core
+    # §3.1.3.7, Discovery §4.3), a trailing slash included.
     name = provider.get("name") or LHG_AIRLINE_NAMES.get(airline.lower(), airline)
-    return {**provider, "issuer": issuer, "name": name}
+    return {**provider, "name": name}
 
 
 def _validate_providers(raw: str) -> tuple[dict, ...]:

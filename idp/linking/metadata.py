@@ -63,7 +63,7 @@ def provider_metadata(upstream: Upstream) -> dict:
         cached = _documents.get(upstream.issuer)
     if cached and now - cached[0] < DOCUMENT_SECONDS:
         return cached[1]
-    document = get_json(upstream.issuer + DISCOVERY_PATH)
+    document = get_json(upstream.issuer.rstrip("/") + DISCOVERY_PATH)  # Discovery §4.1
     if document.get("issuer") != upstream.issuer:
         raise UpstreamError("wrong_issuer", "the discovery document names another issuer")
     missing = [name for name in REQUIRED if not isinstance(document.get(name), str)]
