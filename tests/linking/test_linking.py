@@ -277,3 +277,13 @@ def test_the_airline_rotating_its_signing_key_is_followed(
     assert linked_profiles.profiles_of(second.id), f"not linked after rotating to {rotated['kid']}"
     # Signed with the new key, which made this provider fetch the key set again.
     assert rotated["kid"] in {key.kid for key in metadata.key_set(upstreams.find("lufthansa"))}
+
+
+def test_the_failure_page_speaks_the_members_language(linking_app, app_ctx, client):
+    member, _, _ = make_member(locale="de")
+    log_in(client, member)
+    answered = start(client, "austrian")
+    html = answered.get_data(as_text=True)
+    assert answered.status_code == 502
+    assert h1(html) == "Die Verknüpfung mit Austrian Airlines hat nicht geklappt"
+    assert "Es wurde nichts geändert." in alert_text(html)
