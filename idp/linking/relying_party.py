@@ -7,8 +7,8 @@ caller stores the request (``idp.services.linked_profiles``) and sends the
 browser to ``url``.
 
 ``finish`` takes the answer at ``<IDP_ISSUER>/linking/<airline>/callback``:
-an error answered by the airline, then the RFC 9207 ``iss`` parameter (when
-sent, or when the upstream says it always sends it: the mix-up defence), then
+the RFC 9207 ``iss`` parameter (when sent, or when the upstream says it always
+sends it: the mix-up defence), then an error answered by the airline, then
 the code exchanged at the token endpoint with the client secret (HTTP Basic)
 and the verifier, then the ID token checked (``idp.linking.id_token``).
 Authlib's OAuth 2.0 client builds both requests.
@@ -69,15 +69,16 @@ def begin(upstream: Upstream, ui_locales: str | None = None) -> AuthorizationReq
 
 def _check_response(upstream: Upstream, document: dict, args) -> str:
     """The code of the authorization response, once its error and ``iss`` are checked."""
-    error = args.get("error")
-    if error:
-        kind = "access_denied" if error == "access_denied" else "upstream_error"
-        raise UpstreamError(kind, str(error)[:64])
+    # RFC 9207 §2.4: the issuer first, error responses included.
     issuer = args.get("iss")
     if issuer is None and document.get("authorization_response_iss_parameter_supported"):
         raise UpstreamError("wrong_issuer", "the response lacks iss (RFC 9207 §2.4)")
     if issuer is not None and issuer != upstream.issuer:
         raise UpstreamError("wrong_issuer", "the response names another issuer (RFC 9207)")
+    error = args.get("error")
+    if error:
+        kind = "access_denied" if error == "access_denied" else "upstream_error"
+        raise UpstreamError(kind, str(error)[:64])
     code = args.get("code")
     if not code or len(code) > 2048:
         raise UpstreamError("invalid_response", "the response carries no code")
