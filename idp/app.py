@@ -43,6 +43,8 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
     _register_security_headers(app)
     _register_template_helpers(app)
     _register_cli(app)
+    # The demo builds its airline's ID service (another instance) with the same factory.
+    app.extensions["idp.create_app"] = create_app
     return app
 
 

@@ -47,6 +47,10 @@ class Settings:
     api_rate_limit: str = defaults.API_RATE_LIMIT
     #: Upstream Lufthansa Group ID providers.
     lhg_providers: tuple[dict, ...] = ()
+    #: How long a call to an upstream ID service (discovery, keys, token) may take, in seconds.
+    upstream_timeout_seconds: float = 5.0
+    #: How long a member has at an upstream ID service before its answer is refused, in seconds.
+    upstream_request_seconds: int = 600
     #: Outgoing mail: ``smtp://host:port`` (``smtps://`` for TLS); empty keeps mail in the outbox.
     smtp_url: str = ""
     #: Sender address of outgoing mail.
@@ -149,6 +153,46 @@ def _validate_redis_url(url: str) -> str:
     return url
 
 
+#: The Lufthansa Group airlines and the names their login buttons carry (INTERFACE.md).
+LHG_AIRLINE_NAMES = {
+    "lufthansa": "Lufthansa",
+    "swiss": "SWISS",
+    "austrian": "Austrian Airlines",
+    "brussels": "Brussels Airlines",
+}
+_AIRLINE_SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}")
+_PROVIDER_KEYS = {"airline", "issuer", "client_id", "client_secret"}
+#: Optional keys: the button's name for an airline not in the list above, and the
+#: partner (category ``lhg_airline``) that the airline is on Connected apps.
+_PROVIDER_OPTIONAL_KEYS = {"name", "partner_id"}
+
+
+def _validate_provider(provider) -> dict:
+    if not isinstance(provider, dict) or not _PROVIDER_KEYS <= provider.keys():
+        raise ConfigError(
+            "each IDP_LHG_PROVIDERS entry needs airline, issuer, client_id, client_secret"
+        )
+    unknown = set(provider) - _PROVIDER_KEYS - _PROVIDER_OPTIONAL_KEYS
+    if unknown:
+        raise ConfigError(f"IDP_LHG_PROVIDERS: unknown keys {', '.join(sorted(unknown))}")
+    if not all(isinstance(v, str) and v.strip() for v in provider.values()):
+        raise ConfigError("IDP_LHG_PROVIDERS values must be non-empty strings")
+    airline = provider["airline"]
+    if not _AIRLINE_SLUG.fullmatch(airline):
+        raise ConfigError(
+            "IDP_LHG_PROVIDERS: airline must be a slug (letters, digits, - or _), "
+            "e.g. lufthansa, swiss, austrian, brussels"
+        )
+    try:
+        _validate_issuer(provider["issuer"])
+    except ConfigError as exc:
+        raise ConfigError(f"IDP_LHG_PROVIDERS: the issuer of {airline}: {exc}") from exc
+    # The issuer stays as written: ID tokens and discovery must name it exactly (OIDC Core
+    # §3.1.3.7, Discovery §4.3), a trailing slash included.
+    name = provider.get("name") or LHG_AIRLINE_NAMES.get(airline.lower(), airline)
+    return {**provider, "name": name}
+
+
 def _validate_providers(raw: str) -> tuple[dict, ...]:
     try:
         providers = json.loads(raw)
@@ -156,21 +200,15 @@ def _validate_providers(raw: str) -> tuple[dict, ...]:
         raise ConfigError("IDP_LHG_PROVIDERS is not valid JSON") from exc
     if not isinstance(providers, list):
         raise ConfigError("IDP_LHG_PROVIDERS must be a JSON list")
-    for provider in providers:
-        if (
-            not isinstance(provider, dict)
-            or not {
-                "airline",
-                "issuer",
-                "client_id",
-                "client_secret",
-            }
-            <= provider.keys()
-        ):
-            raise ConfigError(
-                "each IDP_LHG_PROVIDERS entry needs airline, issuer, client_id, client_secret"
-            )
-    return tuple(providers)
+    return check_providers(providers)
+
+
+def check_providers(providers) -> tuple[dict, ...]:
+    checked = tuple(_validate_provider(provider) for provider in providers)
+    airlines = [p["airline"] for p in checked]
+    if len(set(airlines)) != len(airlines):
+        raise ConfigError("IDP_LHG_PROVIDERS names an airline twice")
+    return checked
 
 
 def _validate_limit(name: str, value: str) -> str:
@@ -229,6 +267,7 @@ def load_settings(environ: dict[str, str] | None = None, **overrides) -> Setting
     if len(values["secret_key"]) < 32:
         raise ConfigError("IDP_SECRET_KEY must be at least 32 characters")
     values["issuer"] = _validate_issuer(values["issuer"])
+    values["lhg_providers"] = check_providers(values.get("lhg_providers", ()))
     _validate_database_url(values["database_url"])
     if values["redis_url"]:
         _validate_redis_url(values["redis_url"])

@@ -5,6 +5,13 @@ The provider listens on 127.0.0.1:5000 and the demo partner website
 with werkzeug's threaded server. The issuer follows ``--port`` unless
 ``IDP_ISSUER`` names another one.
 
+Unless ``IDP_LHG_PROVIDERS`` is set (or ``--airline-port 0``), a second instance
+of the provider serves as Lufthansa's ID service on port 5002, with its own
+instance folder (``<instance>/lufthansa-id``) and database, and is configured
+as this provider's upstream, so the demo member can link a profile there. Its
+issuer is ``http://localhost:5002``, not 127.0.0.1: browsers keep cookies per
+host, not per port, and both instances name their session cookie alike.
+
 The command's own application context ends its database session before
 serving: a transaction left open there (on SQLite, a lock on the file) would
 make the first login wait and fail.
@@ -23,18 +30,25 @@ from flask import Flask, current_app
 from flask_migrate import upgrade
 from werkzeug.serving import make_server
 
-from idp.config import Settings
+from idp.config import Settings, check_providers, load_settings
 from idp.extensions import db
 from idp.services.demo import DemoSeed, seed_demo
+from idp.services.demo_airline import AIRLINE, AirlineSeed, seed_airline
 
 HOST = "127.0.0.1"
 PROVIDER_PORT = 5000
 PARTNER_PORT = 5001
+AIRLINE_PORT = 5002
+#: The airline instance's folder inside the provider's instance folder.
+AIRLINE_FOLDER = "lufthansa-id"
 TOTP_ISSUER = "Miles & More"
 
 
 def run_demo(
-    serve: bool = True, port: int = PROVIDER_PORT, partner_port: int = PARTNER_PORT
+    serve: bool = True,
+    port: int = PROVIDER_PORT,
+    partner_port: int = PARTNER_PORT,
+    airline_port: int = AIRLINE_PORT,
 ) -> None:
     app = current_app._get_current_object()
     provider_url = f"http://{HOST}:{port}"
@@ -47,14 +61,65 @@ def run_demo(
     # Nothing of the seeding may stay open while the servers' threads write.
     db.session.remove()
     partner_app = load_partner_app(settings.issuer, seed)
+    airline = load_airline(app, airline_port) if not settings.lhg_providers else None
     print_credentials(seed, settings.issuer, partner_available=partner_app is not None)
+    if airline is not None:
+        print_airline(airline[1], airline[0].config["IDP"].issuer)
     if settings.issuer != provider_url:
         click.echo(
             f"Warning: IDP_ISSUER is {settings.issuer}, but the demo serves {provider_url}.",
             err=True,
         )
     if serve:
-        serve_demo(app, partner_app, port, partner_port)
+        extra = [(airline[0], airline_port)] if airline is not None else []
+        serve_demo(app, partner_app, port, partner_port, extra)
+
+
+def load_airline(app: Flask, airline_port: int) -> tuple[Flask, AirlineSeed] | None:
+    """The demo airline's ID service, migrated and seeded, and configured as the upstream.
+
+    ``None`` with ``airline_port`` 0. The airline reads no ``IDP_*`` setting of the
+    environment (it has its own folder, database and issuer); it shares the data
+    keys, which this process holds once.
+    """
+    if not airline_port:
+        return None
+    settings = app.config["IDP"]
+    folder = settings.instance_path / AIRLINE_FOLDER
+    airline_settings = load_settings(
+        environ={},
+        instance_path=folder,
+        issuer=f"http://localhost:{airline_port}",
+        data_keys=settings.data_keys,
+    )
+    airline = app.extensions["idp.create_app"](airline_settings)
+    with airline.app_context():
+        upgrade()
+        seed = seed_airline(folder, settings.issuer)
+        db.session.remove()
+    upstream = {
+        "airline": AIRLINE,
+        "issuer": airline_settings.issuer,
+        "client_id": seed.client_id,
+        "client_secret": seed.client_secret,
+    }
+    app.config["IDP"] = replace(settings, lhg_providers=check_providers([upstream]))
+    return airline, seed
+
+
+def print_airline(seed: AirlineSeed, issuer: str) -> None:
+    lines = [
+        "Lufthansa ID service (a second instance, for Linked profiles)",
+        f"  Airline ID service    {issuer}",
+        f"  Profile email         {seed.profile_email}",
+        f"  Profile password      {seed.profile_password}",
+        f"  Profile TOTP key      {seed.totp_secret}",
+        "",
+        "Link it under Linked profiles in the account, then use Log in with Lufthansa.",
+        "",
+    ]
+    click.echo("\n".join(lines))
+    sys.stdout.flush()
 
 
 def load_partner_app(issuer: str, seed: DemoSeed) -> Flask | None:
@@ -119,6 +184,7 @@ def serve_demo(
     partner: Flask | None,
     port: int = PROVIDER_PORT,
     partner_port: int = PARTNER_PORT,
+    extra: list[tuple[Flask, int]] = (),
 ) -> None:
     """Serve until interrupted; a port already in use is a clear error, not a traceback."""
     servers = []
@@ -126,12 +192,14 @@ def serve_demo(
         servers.append(make_server(HOST, port, provider, threaded=True))
         if partner is not None:
             servers.append(make_server(HOST, partner_port, partner, threaded=True))
+        for other, other_port in extra:
+            servers.append(make_server(HOST, other_port, other, threaded=True))
     except OSError as exc:
         for server in servers:
             server.server_close()
         raise click.ClickException(
             f"Cannot listen ({exc.strerror}); is another demo running on ports "
-            f"{port}/{partner_port}?"
+            f"{'/'.join(str(p) for p in [port, partner_port, *(p for _, p in extra)])}?"
         ) from exc
     threads = [
         threading.Thread(target=server.serve_forever, daemon=True, name=f"demo-{i}")

@@ -26,6 +26,7 @@ from idp.models import (
     PartnerNotification,
     SSOSession,
     Token,
+    UpstreamRequest,
 )
 from idp.models.types import utcnow
 from idp.services import mail as mail_service
@@ -41,6 +42,7 @@ PURGED_TABLES = (
     "mail_outbox",
     "partner_notifications",
     "lockouts",
+    "upstream_requests",
 )
 MODELS = {
     "tokens": Token,
@@ -52,6 +54,7 @@ MODELS = {
     "mail_outbox": OutgoingMail,
     "partner_notifications": PartnerNotification,
     "lockouts": Lockout,
+    "upstream_requests": UpstreamRequest,
 }
 
 
@@ -250,6 +253,19 @@ def seed() -> Seeded:
     lockout(False, locked_until=month_ago)
     lockout(True, locked_until=later)  # still locked
     lockout(True, updated_at=long_ago)  # recent failures count
+
+    # Requests sent to an airline's ID service.
+    def upstream_request(keep: bool, **fields):
+        values = dict(state_hash=_hash(), browser_hash=_hash(), airline="lufthansa",
+                      purpose="login", nonce_hash=_hash(), code_verifier="v" * 43,
+                      created_at=long_ago, expires_at=later)
+        values.update(fields)
+        return add("upstream_requests", UpstreamRequest(**values), keep)
+
+    upstream_request(False, expires_at=long_ago)
+    upstream_request(False, expires_at=long_ago, used_at=long_ago)
+    upstream_request(True, expires_at=recently)  # within the grace
+    upstream_request(True)  # still waiting for the airline
 
     db.session.commit()
     out.consent_records = db.session.scalar(select(db.func.count(ConsentRecord.id)))

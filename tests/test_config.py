@@ -128,3 +128,35 @@ def test_an_instance_folder_that_cannot_be_written_is_a_config_error(tmp_path):
     blocked.write_text("a file, not a folder")
     with pytest.raises(ConfigError, match="IDP_INSTANCE_PATH: cannot keep the generated"):
         load_settings(environ={"IDP_INSTANCE_PATH": str(blocked / "instance")})
+
+
+@pytest.mark.parametrize(
+    ("providers", "message"),
+    [
+        ('[{"airline": "lufthansa", "issuer": "http://id.lh.example", "client_id": "c", '
+         '"client_secret": "s"}]', "plain http only for loopback"),
+        ('[{"airline": "luft hansa", "issuer": "https://id.lh.example", "client_id": "c", '
+         '"client_secret": "s"}]', "must be a slug"),
+        ('[{"airline": "swiss", "issuer": "https://id.lx.example", "client_id": "", '
+         '"client_secret": "s"}]', "non-empty strings"),
+        ('[{"airline": "swiss", "issuer": "https://id.lx.example", "client_id": "c", '
+         '"client_secret": "s", "colour": "red"}]', "unknown keys colour"),
+        ('[{"airline": "swiss", "issuer": "https://a.example", "client_id": "c", '
+         '"client_secret": "s"}, {"airline": "swiss", "issuer": "https://b.example", '
+         '"client_id": "c", "client_secret": "s"}]', "names an airline twice"),
+    ],
+    ids=["http-issuer", "slug", "empty-client-id", "unknown-key", "twice"],
+)
+def test_upstream_providers_are_checked_at_start(tmp_path, providers, message):
+    with pytest.raises(ConfigError, match=message):
+        load_settings({"IDP_LHG_PROVIDERS": providers}, instance_path=tmp_path)
+
+
+def test_an_upstream_provider_gets_its_airlines_name_and_keeps_its_issuer(tmp_path):
+    settings = load_settings(
+        {"IDP_LHG_PROVIDERS": '[{"airline": "austrian", "issuer": "https://id.os.example/", '
+                              '"client_id": "c", "client_secret": "s"}]'},
+        instance_path=tmp_path,
+    )
+    [provider] = settings.lhg_providers
+    assert (provider["name"], provider["issuer"]) == ("Austrian Airlines", "https://id.os.example/")

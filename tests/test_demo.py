@@ -189,9 +189,12 @@ def test_demo_migrates_seeds_prints_and_serves_both_sites(fresh_app, servers, pa
         client.client_id,
     ):
         assert expected in out
-    assert [(s.host, s.port) for s in servers] == [("127.0.0.1", 5000), ("127.0.0.1", 5001)]
+    assert [(s.host, s.port) for s in servers] == [
+        ("127.0.0.1", 5000), ("127.0.0.1", 5001), ("127.0.0.1", 5002),
+    ]
     assert servers[0].app is fresh_app
     assert servers[1].app.name == "partner"
+    assert servers[2].app.config["IDP"].issuer == "http://localhost:5002"  # the demo airline
     assert all(s.served and s.closed for s in servers)
     assert partner_site["issuer"] == "http://127.0.0.1:5000"
     assert partner_site["client_id"] == client.client_id
@@ -214,7 +217,7 @@ def test_demo_without_the_partner_site_serves_the_provider(fresh_app, servers, m
     result = fresh_app.test_cli_runner().invoke(args=["demo"])
     assert result.exit_code == 0, result.output
     assert "Demo partner website  unavailable" in result.stdout
-    assert [(s.host, s.port) for s in servers] == [("127.0.0.1", 5000)]
+    assert [(s.host, s.port) for s in servers] == [("127.0.0.1", 5000), ("127.0.0.1", 5002)]
 
 
 def test_demo_explains_a_port_in_use(fresh_app, monkeypatch, partner_site):

@@ -150,9 +150,13 @@ def purge_command(as_json: bool, dry_run: bool, batch_size: int) -> None:
               help="The provider's port; the issuer follows it unless IDP_ISSUER is set.")
 @click.option("--partner-port", type=click.IntRange(1, 65535), default=5001, show_default=True,
               help="The demo partner website's port.")
+@click.option("--airline-port", type=click.IntRange(0, 65535), default=5002, show_default=True,
+              help="The demo airline's ID service (for Linked profiles); 0: none.")
 @with_appcontext
-def demo_command(no_serve: bool, port: int, partner_port: int) -> None:
+def demo_command(no_serve: bool, port: int, partner_port: int, airline_port: int) -> None:
     """Migrate, seed the demo data, and serve the provider and the demo partner website."""
     from idp.demo import run_demo
 
-    run_demo(serve=not no_serve, port=port, partner_port=partner_port)
+    run_demo(
+        serve=not no_serve, port=port, partner_port=partner_port, airline_port=airline_port
+    )

@@ -34,6 +34,7 @@ from markupsafe import Markup
 
 from idp.errors import http_error
 from idp.extensions import limiter
+from idp.linking import upstreams
 from idp.login import blueprint
 from idp.login.forms import AuthenticationCodeForm, EmailCodeForm, LoginForm, RecoveryCodeForm
 from idp.models.types import utcnow
@@ -109,7 +110,14 @@ def _page(template: str, status: int, **context) -> Response:
 
 
 def _login_page(form, alert=None, status=200) -> Response:
-    return _page("login/login.html", status, form=form, alert=alert)
+    return _page(
+        "login/login.html",
+        status,
+        form=form,
+        alert=alert,
+        upstreams=upstreams.configured(),
+        next_path=safe_next(request.args.get("next")),
+    )
 
 
 def _wrong_login_message() -> str:

@@ -4,6 +4,7 @@ from idp.models.audit import AppendOnlyError, AuditEvent
 from idp.models.client import Client, ClientAssertion, ClientRecord, hash_secret
 from idp.models.credential import Credential, EmailCode, Lockout, RecoveryCode
 from idp.models.grant import AuthorizationCode, Consent, ConsentRecord, ConsentStep
+from idp.models.linking import LinkedProfile, LinkingRecord, UpstreamRequest
 from idp.models.mail import OutgoingMail
 from idp.models.member import CardNumber, Member
 from idp.models.notification import PartnerNotification
@@ -36,4 +37,7 @@ __all__ = [
     "SigningKey",
     "Token",
     "hash_secret",
+    "LinkedProfile",
+    "LinkingRecord",
+    "UpstreamRequest",
 ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from idp.catalog import SCOPE_CLAIMS
 from idp.models import Member
+from idp.services.linked_profiles import profiles_of
 
 #: The authentication context class we issue (OIDC Core §2 ``acr``): every member
 #: login is two factors (a password and a one-time code or security key), so every
@@ -48,8 +49,9 @@ def _address(member: Member) -> dict | None:
 
 
 def _linked_profiles(member: Member) -> list[dict]:
-    profiles = getattr(member, "linked_profiles", None) or []
-    return [{"airline": p.airline, "profile_id": p.subject} for p in profiles]
+    """``lhg_profiles``: the member's linked profiles, read when the scope was granted;
+    an empty list (not left out) when nothing is linked, as INTERFACE.md says."""
+    return [{"airline": p.airline, "profile_id": p.subject} for p in profiles_of(member.id)]
 
 
 def _phone_number_verified(member) -> bool | None:

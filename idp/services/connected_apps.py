@@ -12,10 +12,11 @@ from datetime import datetime
 from sqlalchemy import select
 
 from idp.extensions import db
-from idp.models import Client, Consent, ConsentRecord, Partner
+from idp.models import Client, Consent, ConsentRecord, LinkedProfile, Partner
 from idp.models.types import utcnow
 from idp.services.consent import IDENTITY_SCOPE, OFFLINE_SCOPE, stands_for_authorization
 from idp.services.consent_evidence import history
+from idp.services.linked_profiles import airlines_of_partner, profiles_of
 
 
 @dataclass
@@ -25,10 +26,13 @@ class ConnectedPartner:
     #: outdated text is asked again, so the page no longer counts it as connected.
     active: list[Consent] = field(default_factory=list)
     history: list[ConsentRecord] = field(default_factory=list)
+    #: The member's linked profiles at this partner when it is a linked airline: the
+    #: airline is shown once, and revoking its access withdraws the link too.
+    linked: list[LinkedProfile] = field(default_factory=list)
 
     @property
     def connected(self) -> bool:
-        return bool(self.active)
+        return bool(self.active or self.linked)
 
     @property
     def scopes(self) -> list[str]:
@@ -78,8 +82,22 @@ def connected_partners(member_id: str) -> list[ConnectedPartner]:
         client_partner[consent.client_id] = partner.id
         if stands_for_authorization(consent, now):
             entry.active.append(consent)
+    _add_linked_airlines(member_id, partners)
     for record in history(member_id):
         partner_id = client_partner.get(record.client_id)
         if partner_id in partners:
             partners[partner_id].history.append(record)
     return sorted(partners.values(), key=lambda p: (not p.connected, p.partner.name.lower()))
+
+
+def _add_linked_airlines(member_id: str, partners: dict[str, ConnectedPartner]) -> None:
+    """Each airline partner the member reaches through a linked profile, once."""
+    profiles = profiles_of(member_id)
+    if not profiles:
+        return
+    airline_partners = db.session.scalars(select(Partner).where(Partner.category == "lhg_airline"))
+    for partner in airline_partners:
+        airlines = airlines_of_partner(partner)
+        linked = [p for p in profiles if p.airline in airlines]
+        if linked:
+            partners.setdefault(partner.id, ConnectedPartner(partner)).linked.extend(linked)

@@ -23,11 +23,14 @@ table                         deleted when
 ``mail_outbox``               sent, or given up, more than ``RETENTION`` ago
 ``partner_notifications``     delivered or abandoned more than ``RETENTION`` ago
 ``lockouts``                  not locked and untouched for ``RETENTION``
+``upstream_requests``         requests sent to an airline's ID service, expired more than
+                              ``GRACE`` ago, answered or not
 ============================  ===============================================================
 
-Never deleted here: ``consent_records`` (the evidence of every consent
-decision) and ``audit_events`` (the audit log), nor members, consents, clients
-and signing keys, whose lives end by a decision, not a clock. A login waiting
+Never deleted here: ``consent_records`` and ``linking_records`` (the evidence
+of every consent and linking decision) and ``audit_events`` (the audit log),
+nor members, consents, linked profiles, clients and signing keys, whose lives
+end by a decision, not a clock. A login waiting
 for its second factor lives in the signed session cookie and needs no purge.
 
 Rows go in batches, one transaction per batch, so a purge of a large backlog
@@ -58,6 +61,7 @@ from idp.models import (
     PartnerNotification,
     SSOSession,
     Token,
+    UpstreamRequest,
 )
 from idp.models.types import utcnow
 from idp.services import audit
@@ -68,7 +72,7 @@ GRACE = timedelta(days=1)
 #: How long the outboxes keep what they sent, and how long a quiet lockout row is kept.
 RETENTION = timedelta(days=30)
 #: Tables this service never deletes from.
-PROTECTED_TABLES = frozenset({"consent_records", "audit_events"})
+PROTECTED_TABLES = frozenset({"consent_records", "audit_events", "linking_records"})
 DEFAULT_BATCH_SIZE = 500
 
 
@@ -182,6 +186,7 @@ RULES: tuple[Rule, ...] = (
             or_(Lockout.locked_until.is_(None), Lockout.locked_until < now),
         ),
     ),
+    Rule(UpstreamRequest, lambda now: UpstreamRequest.expires_at < now - GRACE),
 )
 
 

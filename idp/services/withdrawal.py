@@ -27,9 +27,9 @@ from flask import current_app
 from sqlalchemy import select
 
 from idp.extensions import db
-from idp.models import Client, Consent, Member, Token
+from idp.models import Client, Consent, Member, Partner, Token
 from idp.models.types import utcnow
-from idp.services import audit, notifications, tokens
+from idp.services import audit, linked_profiles, notifications, tokens
 from idp.services.backchannel_logout import logout_claims
 from idp.services.consent_evidence import add_record
 from idp.services.subjects import subject_for
@@ -122,7 +122,10 @@ def withdraw_partner_access(member_id: str, partner_id: str, actor: str = "membe
     )
     sessions = _live_sessions(member_id, client_ids)
     revoked = tokens.revoke_for_member_at_client(member_id, client_ids)
-    if not standing and not revoked:
+    # A partner that is also a linked airline: the one withdrawal covers the link too.
+    airlines = linked_profiles.airlines_of_partner(db.session.get(Partner, partner_id))
+    unlinked = linked_profiles.unlink_airlines(member_id, airlines, actor) if airlines else 0
+    if not standing and not revoked and not unlinked:
         return Withdrawal(0, 0, 0)
 
     latest: dict[int, Consent] = {}
@@ -159,6 +162,7 @@ def withdraw_partner_access(member_id: str, partner_id: str, actor: str = "membe
         actor=actor,
         tokens_revoked=revoked,
         notifications=queued,
+        profiles_unlinked=unlinked,
     )
     db.session.commit()
     return Withdrawal(len(standing), revoked, queued)

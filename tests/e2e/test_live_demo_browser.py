@@ -28,7 +28,7 @@ def test_the_printed_member_logs_in_at_the_demo_partner_in_a_browser(
         page.wait_for_url(f"{demo.url}/login**")
         page.get_by_label("Email or card number").fill(printed["Email"])
         page.get_by_label("Password").fill(printed["Password"])
-        page.get_by_role("button", name="Log in").click()
+        page.get_by_role("button", name="Log in", exact=True).click()
 
         page.wait_for_url("**/login/verify")
         page.get_by_label("Authentication code").fill(totp_code(printed["TOTP key"]))

@@ -254,6 +254,7 @@ class LiveDemo:
         self.cwd = cwd
         self.port = free_port()
         self.partner_port = free_port()
+        self.airline_port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.partner_url = f"http://127.0.0.1:{self.partner_port}"
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("IDP_", "FLASK_"))}
@@ -268,7 +269,8 @@ class LiveDemo:
         self._runs += 1
         self._log_handle = self.log.open("wb")
         self.process = subprocess.Popen(
-            [str(SCRIPT), "demo", "--port", str(self.port), "--partner-port", str(self.partner_port)],
+            [str(SCRIPT), "demo", "--port", str(self.port), "--partner-port", str(self.partner_port),
+             "--airline-port", str(self.airline_port)],
             cwd=self.cwd,
             env=self.env,
             stdin=subprocess.DEVNULL,
