@@ -44,19 +44,19 @@ class AuditSearchForm(SearchForm):
         _l("Member (id, email or card number)"),
         validators=[Optional(), Text(), Length(max=254)],
     )
-    partner_id = SelectField(_l("Partner"), choices=[], validate_choice=True)
+    partner_id = SelectField(_l("Partner"), choices=[], default="", validate_choice=True)
     client_id = StringField(_l("Client id"), validators=[Optional(), Text(), Length(max=64)])
     event = StringField(
         _l("Event type"),
         validators=[Optional(), Text(), Length(max=64)],
-        description=_l("For example client.approved, or login. for every login event."),
+        description=_l("For example consent.withdrawn, or login. for every login event."),
     )
     since = DateField(_l("From"), validators=[Optional()])
     until = DateField(_l("Until"), validators=[Optional()])
 
 
 class AnalyticsForm(SearchForm):
-    partner_id = SelectField(_l("Partner"), choices=[], validate_choice=True)
+    partner_id = SelectField(_l("Partner"), choices=[], default="", validate_choice=True)
     since = DateField(_l("From"), validators=[Optional()])
     until = DateField(_l("Until"), validators=[Optional()])
 

@@ -36,7 +36,11 @@ class Console(OAuth):
         return rp
 
     def post(self, url: str, data: dict | None = None, page: str = "/admin"):
+        """POST with the session's CSRF token, read from ``page`` (or, when that page shows
+        no form, such as an empty queue, from the member's account page)."""
         html = self.http.get(page).get_data(as_text=True)
+        if 'name="csrf_token"' not in html:
+            html = self.http.get("/account").get_data(as_text=True)
         return self.http.post(url, data={**(data or {}), "csrf_token": csrf_token(html)})
 
     def client_row(self, client_id: str):
@@ -58,3 +62,11 @@ def operator(console) -> str:
 
 def text_of(html: str) -> str:
     return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+_ALERTS = re.compile(r'<(div|p)[^>]*role="alert"[^>]*>(.*?)</\1>', re.S)
+
+
+def alert_text(html: str) -> str:
+    """The text of every ``role="alert"`` element, whole (lists of field errors included)."""
+    return " ".join(text_of(body) for _tag, body in _ALERTS.findall(html))

@@ -46,8 +46,11 @@ def test_a_member_who_is_no_operator_gets_403_everywhere(console):
     rp = console.waiting_client()
     member_id = console.member()
     console.login(member_id)
-    for page in [*PAGES, f"/admin/clients/{rp.client_id}/preview",
-                 f"/admin/partners/{rp.partner_id}/notifications"]:
+    for page in [
+        *PAGES,
+        f"/admin/clients/{rp.client_id}/preview",
+        f"/admin/partners/{rp.partner_id}/notifications",
+    ]:
         response = console.http.get(page)
         assert response.status_code == 403, page
     # Actions too, with a valid CSRF token from a page the member may see.
