@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import click
+from flask.cli import with_appcontext
 
 from idp.cli.output import JSONCommand, emit, json_option
 
 
 @click.command("analytics", cls=JSONCommand)
+@with_appcontext
 @click.option("--partner-id", required=True)
 @click.option("--since", required=True, help="The first day, YYYY-MM-DD (UTC).")
 @click.option("--until", default=None, help="The last day, YYYY-MM-DD; default today.")
