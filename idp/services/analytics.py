@@ -69,10 +69,15 @@ def _first_today(day: date, partner_id: str, member_id: str) -> bool:
     """Mark the member counted at the partner today; True when this is the first time."""
     table = LoginDayMarker.__table__
     marker = _marker(day, partner_id, member_id)
+    # RETURNING answers a row only when this insert made it (rowcount is not reliable
+    # for ON CONFLICT DO NOTHING on every driver).
     inserted = db.session.execute(
-        _insert(table).values(day=day, marker=marker).on_conflict_do_nothing()
-    )
-    if inserted.rowcount != 1:
+        _insert(table)
+        .values(day=day, marker=marker)
+        .on_conflict_do_nothing()
+        .returning(table.c.marker)
+    ).first()
+    if inserted is None:
         return False
     # The first marker of a new day anywhere: nobody needs the older ones any more.
     if db.session.scalar(select(LoginDayMarker.day).where(LoginDayMarker.day < day).limit(1)):
