@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from flask import Response, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from consent_screens import blueprint, screen
+from consent_screens import blueprint
 from consent_screens.forms import ConsentForm
 from idp import defaults
 from idp.errors import render_error
@@ -23,6 +23,7 @@ from idp.services import branding
 from idp.services import consent as consents
 from idp.services.partners import find_partner
 from idp.services.sso import current_session
+from idp.web import consent_screen as screen
 from idp.web.texts import SCOPE_TEXTS
 
 

@@ -167,13 +167,14 @@ def _register_blueprints(app: Flask) -> None:
     from clients import blueprint as developers
     from consent_screens import blueprint as consent
     from idp.account import blueprint as account
+    from idp.admin import blueprint as admin
     from idp.api import blueprint as api
     from idp.login import blueprint as login
     from idp.oauth.endpoints import blueprint as oauth
     from idp.oauth.oidc_endpoints import blueprint as oidc
     from idp.ops import blueprint as ops
 
-    for bp in (login, account, consent, oauth, oidc, api, developers, ops):
+    for bp in (login, account, consent, oauth, oidc, api, developers, ops, admin):
         app.register_blueprint(bp)
 
 

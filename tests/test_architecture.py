@@ -31,7 +31,15 @@ COMMIT_SCANNED = ("idp", "consent_screens", "clients", "examples", "migrations")
 
 #: Blueprint packages: each imports services, models, ``idp.oauth`` and shared
 #: helpers, never another blueprint. Only ``idp/app.py`` puts them together.
-BLUEPRINTS = ("idp.login", "idp.account", "idp.api", "idp.ops", "consent_screens", "clients")
+BLUEPRINTS = (
+    "idp.login",
+    "idp.account",
+    "idp.api",
+    "idp.ops",
+    "consent_screens",
+    "clients",
+    "idp.admin",
+)
 COMPOSITION_ROOT = "idp.app"
 
 
@@ -144,7 +152,9 @@ def imports() -> tuple[Import, ...]:
                     continue
                 if module.is_package and within(target, module.name):
                     continue  # the package assembling its own submodules
-                found.append(Import(module.name, target, node.lineno, node.lineno in function_lines))
+                found.append(
+                    Import(module.name, target, node.lineno, node.lineno in function_lines)
+                )
     return tuple(dict.fromkeys(found))  # one per statement and target
 
 

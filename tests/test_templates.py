@@ -142,6 +142,20 @@ def walk_every_page(app, client, rendered: Rendered) -> None:
     _location, consent = oauth.consent_page(oauth.authorize(rp))
     assert "consent/consent.html" in rendered.names
     assert rp.partner_name in consent.get_data(as_text=True)
+    # The operator console, once the member is staff.
+    from idp.services.staff import add_staff
+
+    with app.app_context():
+        add_staff(member_id)
+    for url in (
+        "/admin",
+        "/admin/clients",
+        f"/admin/clients/{rp.client_id}/preview",
+        f"/admin/partners/{rp.partner_id}/notifications",
+        "/admin/audit",
+        "/admin/analytics",
+    ):
+        page(url)
     page("/logout")
     page("/oauth/logout")
     response = post_form(client, "/oauth/logout", {"confirm": "yes"}, page="/oauth/logout")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import Flask
 
+from idp.cli import approval as _approval_commands  # noqa: F401  (adds to clients)
+from idp.cli.analytics import analytics_command
 from idp.cli.clients import clients
 from idp.cli.keys import keys
 from idp.cli.members import members
@@ -16,6 +18,7 @@ from idp.cli.operations import (
     worker_command,
 )
 from idp.cli.partners import partners
+from idp.cli.staff import staff
 
 
 def register_commands(app: Flask) -> None:
@@ -31,5 +34,7 @@ def register_commands(app: Flask) -> None:
         purge_command,
         mail_commands,
         notifications_group,
+        staff,
+        analytics_command,
     ):
         app.cli.add_command(command)

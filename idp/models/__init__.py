@@ -1,5 +1,6 @@
 """The data model: one module per aggregate. No Flask request, no services here."""
 
+from idp.models.analytics import LoginDay, LoginDayMarker
 from idp.models.audit import AppendOnlyError, AuditEvent
 from idp.models.client import Client, ClientAssertion, ClientRecord, hash_secret
 from idp.models.credential import Credential, EmailCode, Lockout, RecoveryCode
@@ -11,6 +12,7 @@ from idp.models.notification import PartnerNotification
 from idp.models.partner import Partner, PartnerDeveloper
 from idp.models.signing_key import SigningKey
 from idp.models.sso import SSOSession
+from idp.models.staff import StaffMember
 from idp.models.token import Token
 
 __all__ = [
@@ -40,4 +42,7 @@ __all__ = [
     "LinkedProfile",
     "LinkingRecord",
     "UpstreamRequest",
+    "StaffMember",
+    "LoginDay",
+    "LoginDayMarker",
 ]

@@ -51,6 +51,19 @@ class ClientRules(ClientMixin):
         return self.approved_at is not None
 
     @property
+    def approval_status(self) -> str:
+        """``draft``, ``waiting`` (for approval), ``approved`` or ``rejected``."""
+        if self.approved_at is not None:
+            return "approved"
+        if self.rejected_at is not None:
+            return "rejected"
+        return "waiting" if self.submitted_at is not None else "draft"
+
+    @property
+    def suspended(self) -> bool:
+        return self.suspended_at is not None
+
+    @property
     def scopes(self) -> list[str]:
         return self.scope.split()
 
@@ -135,6 +148,15 @@ class Client(db.Model, ClientRules):
     __mapper_args__ = {"version_id_col": version}
 
     partner: Mapped[Partner] = relationship()
+
+    # The approval workflow (idp.services.approval); ``approved_at`` above decides use.
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    rejected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The operator's reason, shown to the partner's developers.
+    rejection_reason: Mapped[str | None] = mapped_column(Text)
+    #: A suspended client is refused everywhere until an operator reinstates it.
+    suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    suspension_reason: Mapped[str | None] = mapped_column(Text)
 
     def __repr__(self) -> str:
         return f"<Client {self.client_id}>"

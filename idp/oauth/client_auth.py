@@ -69,7 +69,9 @@ def query_client(client_id) -> ClientRecord | None:
     # Nothing that could not be a client id is looked up (a NUL fails in PostgreSQL).
     if not isinstance(client_id, str) or not 0 < len(client_id) <= 64 or not is_text(client_id):
         return None
-    return client_cache.find(client_id)
+    client = client_cache.find(client_id)
+    # A suspended client (idp.services.approval) authenticates nowhere until reinstated.
+    return None if client is None or client.suspended else client
 
 
 class ClientAuthentication(BaseClientAuthentication):

@@ -18,6 +18,7 @@ from idp.catalog import CONSENT_TEXT_VERSIONS
 from idp.extensions import db
 from idp.models import Consent, ConsentRecord
 from idp.models.types import utcnow
+from idp.services import analytics
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ def add_record(
         created_at=utcnow(),
     )
     db.session.add(record)
+    analytics.count_consent(consent, action)
     return record
 
 

@@ -29,7 +29,7 @@ from typing import Protocol
 
 from idp.extensions import db
 from idp.models import AuthorizationCode, Client, ClientRecord, Consent, Member, Token
-from idp.services import audit, tokens
+from idp.services import analytics, audit, tokens
 from idp.services import consent as consents
 
 REFRESH_GRANT = "refresh_token"
@@ -124,6 +124,8 @@ def issue(grant: TokenGrant, sign_id_token: IdTokenSigner | None = None) -> dict
         )
     if consent is not None:
         consents.touch(consent)
+    if grant.code is not None and grant.member is not None:
+        analytics.count_login(client.partner_id, grant.member.id)  # a login reached the partner
     tokens.store(issued, _audit(grant, issued))
     db.session.commit()
     return body

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from idp.extensions import db
 from idp.models import Partner
 
@@ -14,3 +16,8 @@ def find_partner(partner_id: str) -> Partner | None:
     if len(partner_id) > _MAX_ID_LENGTH:
         return None
     return db.session.get(Partner, partner_id)
+
+
+def all_partners() -> list[Partner]:
+    """Every partner by name, for the operator console's choices."""
+    return list(db.session.scalars(select(Partner).order_by(Partner.name, Partner.id)))

@@ -5,7 +5,8 @@
    member ``id_token_hint`` names. ``prompt=none`` turns each of these into
    ``login_required`` instead of a login page.
 2. ``require_approved_client``: before Miles & More approves a client, only the
-   partner's own developers may use it; anybody else gets ``access_denied``.
+   partner's own developers may use it; anybody else gets ``access_denied``,
+   and so does everybody while the client is suspended.
 3. ``require_consent``: a standing consent covering the request, else the
    consent screen (``consent_required`` with ``prompt=none``); once the member
    has answered the screen, their answer.
@@ -109,6 +110,8 @@ def require_login(request: AuthorizationRequest, sso: SSOSession | None) -> Resp
 
 def require_approved_client(request: AuthorizationRequest, sso: SSOSession) -> None:
     client = request.client
+    if client.suspended:
+        raise AccessDeniedError("This client is suspended.")
     if client.approved or is_developer(client.partner_id, sso.member_id):
         return
     raise AccessDeniedError("This client is not approved yet.")

@@ -2,19 +2,23 @@
 
 The template shows only these words, and the same words, one per line, are
 hashed as evidence of the exact text shown (``Screen.text``), so what is
-stored is what the member read.
+stored is what the member read. It lives here, not in ``consent_screens``,
+because the previews (the operator console's approval queue) show the same
+words: ``preview`` builds them for a member who has not consented yet.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 
-from idp.catalog import PURPOSES
+from idp.catalog import PURPOSES, required_scopes
+from idp.models.types import utcnow
 from idp.services import branding
-from idp.services.consent import ConsentRequest
+from idp.services.consent import OFFLINE_SCOPE, ConsentRequest, data_scopes
 from idp.services.consent_evidence import Evidence, evidence_for
 from idp.web.texts import CATEGORY_TEXTS, LEGAL_BASIS_TEXTS, PURPOSE_TEXTS, SCOPE_TEXTS
 
@@ -116,3 +120,19 @@ def build(plan: ConsentRequest) -> Screen:
         language=language,
         purposes=purposes,
     )
+
+
+def preview(client) -> Screen:
+    """The screen a member without any consent sees when the client asks for all its scopes."""
+    requested = list(dict.fromkeys(client.scopes))
+    asked = data_scopes(requested)
+    required = required_scopes(client.purposes) & asked
+    plan = ConsentRequest(
+        client=client,
+        required=tuple(s for s in requested if s in required),
+        optional=tuple(s for s in requested if s in asked - required),
+        offline=OFFLINE_SCOPE in requested,
+        keeps_unlimited=False,
+        limited_until=utcnow() + timedelta(seconds=client.grant_ttl),
+    )
+    return build(plan)

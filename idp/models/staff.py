@@ -1,0 +1,26 @@
+"""Miles & More staff: the members who may use the operator console (``/admin``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from idp.extensions import db
+from idp.models.types import UTCDateTime, utcnow
+
+#: ``admin``: approves, suspends and reinstates clients, retries notifications,
+#: reads the audit log and the login analytics.
+STAFF_ROLES = ("admin",)
+
+
+class StaffMember(db.Model):
+    __tablename__ = "staff_members"
+    __table_args__ = (CheckConstraint("role IN ('admin')", name="staff_role"),)
+
+    member_id: Mapped[str] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    )
+    role: Mapped[str] = mapped_column(String(16), default="admin")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
