@@ -8,6 +8,7 @@ from idp.models.mail import OutgoingMail
 from idp.models.member import CardNumber, Member
 from idp.models.notification import PartnerNotification
 from idp.models.partner import Partner, PartnerDeveloper
+from idp.models.registration import InitialAccessToken
 from idp.models.signing_key import SigningKey
 from idp.models.sso import SSOSession
 from idp.models.token import Token
@@ -25,6 +26,7 @@ __all__ = [
     "ConsentStep",
     "Credential",
     "EmailCode",
+    "InitialAccessToken",
     "Lockout",
     "Member",
     "OutgoingMail",
