@@ -311,8 +311,7 @@ def _check_lifetimes(req: ClientRequest) -> None:
         value = getattr(req, name)
         if type(value) is not int or not 1 <= value <= defaults.MAX_CLIENT_TTL_SECONDS:
             raise InvalidInput(
-                f"{text} is a whole number of seconds from 1 to "
-                f"{defaults.MAX_CLIENT_TTL_SECONDS}.",
+                f"{text} is a whole number of seconds from 1 to {defaults.MAX_CLIENT_TTL_SECONDS}.",
                 name,
             )
 

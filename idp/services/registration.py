@@ -19,6 +19,7 @@ from idp.models import Client, Partner, PartnerDeveloper, hash_secret
 from idp.models.partner import PARTNER_CATEGORIES
 from idp.models.types import utcnow
 from idp.services import audit, client_metadata
+
 # ClientRequest is how every door describes a client; callers take it from here.
 from idp.services.client_metadata import ClientRequest  # noqa: F401
 from idp.services.errors import InvalidInput, NotFound
@@ -60,10 +61,19 @@ def new_client_id() -> str:
 
 def register_client(req: ClientRequest) -> tuple[Client, str | None]:
     """Register a client; returns it with its secret, which is shown once and never stored."""
+    client, secret = add_client(req)
+    db.session.commit()
+    return client, secret
+
+
+def add_client(
+    req: ClientRequest, valid: client_metadata.ValidClient | None = None
+) -> tuple[Client, str | None]:
+    """``register_client`` within the caller's transaction (the caller commits)."""
     partner = db.session.get(Partner, req.partner_id)
     if partner is None:
         raise NotFound("No partner with this id.", "partner_id")
-    valid = client_metadata.validate(req)
+    valid = valid or client_metadata.validate(req)
     secret = secrets.token_urlsafe(32) if valid.uses_secret else None
     client = Client(
         client_id=new_client_id(),
@@ -79,7 +89,6 @@ def register_client(req: ClientRequest) -> tuple[Client, str | None]:
         partner_id=partner.id,
         approved=req.approved,
     )
-    db.session.commit()
     return client, secret
 
 
@@ -134,7 +143,7 @@ def request_from(client: Client) -> ClientRequest:
     )
 
 
-def update_client(
+def change_client(
     client: Client, req: ClientRequest, *, by_operator: bool = False
 ) -> tuple[Client, str | None]:
     """Replace the client's metadata with ``req`` (RFC 7592 §2.2: the whole of it).
@@ -144,16 +153,14 @@ def update_client(
     False) cannot change the partner, approval or first-party status; the
     operator approves or withdraws approval elsewhere, so ``req.approved`` is
     not read here. Every change is audited and raises the client's version, so
-    every process sees it at once.
+    every process sees it at once. The caller commits (``update_client``).
     """
     if req.partner_id != client.partner_id:
         raise InvalidInput("A client stays with its partner.", "partner_id")
     if not by_operator and req.first_party != client.first_party:
         raise InvalidInput("Only Miles & More sets first_party.", "first_party")
     valid = client_metadata.validate(req, previous=client)
-    changed = sorted(
-        name for name, value in valid.values.items() if getattr(client, name) != value
-    )
+    changed = sorted(name for name, value in valid.values.items() if getattr(client, name) != value)
     secret = None
     if valid.uses_secret and not client.client_secret_hash:
         secret = secrets.token_urlsafe(32)
@@ -164,20 +171,27 @@ def update_client(
         client.client_secret_hash = None
         _forget_previous_secret(client)
         changed.append("client_secret")
-    if not changed:
-        return client, None
-    for name, value in valid.values.items():
-        if getattr(client, name) != value:
-            setattr(client, name, value)
-    audit.record(
-        "client.updated",
-        client_id=client.client_id,
-        partner_id=client.partner_id,
-        fields=changed,
-        by_operator=by_operator,
-    )
-    db.session.commit()
+    if changed:
+        for name, value in valid.values.items():
+            if getattr(client, name) != value:
+                setattr(client, name, value)
+        audit.record(
+            "client.updated",
+            client_id=client.client_id,
+            partner_id=client.partner_id,
+            fields=changed,
+            by_operator=by_operator,
+        )
     return client, secret
+
+
+def update_client(
+    client: Client, req: ClientRequest, *, by_operator: bool = False
+) -> tuple[Client, str | None]:
+    """``change_client``, committed."""
+    result = change_client(client, req, by_operator=by_operator)
+    db.session.commit()
+    return result
 
 
 #: The longest a replaced secret keeps working (a week for a deployment to roll over).

@@ -75,6 +75,4 @@ def check_sector_identifier(uri: str, redirect_uris: list[str]) -> None:
     listed = set(fetch_sector_redirect_uris(uri))
     missing = [u for u in redirect_uris if u not in listed]
     if missing:
-        raise InvalidInput(
-            f"The sector_identifier_uri does not list: {', '.join(missing)}.", FIELD
-        )
+        raise InvalidInput(f"The sector_identifier_uri does not list: {', '.join(missing)}.", FIELD)
