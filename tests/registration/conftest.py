@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -16,6 +17,7 @@ from idp.extensions import db
 from idp.models import AuditEvent, Client, InitialAccessToken, Partner
 from idp.services.dynamic_registration import issue_initial_access_token
 from tests.factories import make_partner
+from tests.oauth.conftest import other_app  # noqa: F401  (a second worker process)
 
 REGISTER = "/oauth/register"
 REDIRECT = "https://shop.example/callback"
@@ -106,11 +108,13 @@ class SectorServer:
         self.status = 200
         self.headers: dict[str, str] = {}
         self.requests = 0
+        self.delay = 0.0
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):  # noqa: N802 (the standard library's name)
                 outer.requests += 1
+                time.sleep(outer.delay)
                 self.send_response(outer.status)
                 self.send_header("Content-Type", "application/json")
                 for name, value in outer.headers.items():
@@ -124,7 +128,9 @@ class SectorServer:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_port}/sector.json"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self.thread.start()
 
     def publish(self, document, status: int = 200, **headers: str) -> str:
