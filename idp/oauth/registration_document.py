@@ -49,6 +49,9 @@ MAX_DEPTH = 6
 
 def parse_body(data: bytes) -> dict:
     """The request body as one JSON object, or ``invalid_client_metadata``."""
+    if _nested_deeper_than(data, MAX_DEPTH + 1):
+        # Refused before parsing: the parser would recurse once per level.
+        raise InvalidInput("The metadata is nested too deeply.", "body")
     try:
         document = json.loads(data)
     except (ValueError, RecursionError) as exc:
@@ -57,6 +60,30 @@ def parse_body(data: bytes) -> dict:
         raise InvalidInput("The body is one JSON object of client metadata.", "body")
     _check_text(document, 0)
     return document
+
+
+def _nested_deeper_than(data: bytes, limit: int) -> bool:
+    """Whether arrays and objects in ``data`` nest deeper than ``limit`` (strings skipped)."""
+    if data.count(b"[") + data.count(b"{") <= limit:
+        return False
+    depth, in_string, escaped = 0, False, False
+    for byte in data:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):
+            depth += 1
+            if depth > limit:
+                return True
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return False
 
 
 def _check_text(value, depth: int) -> None:

@@ -121,7 +121,10 @@ class SectorServer:
                     self.send_header(name, value)
                 self.send_header("Content-Length", str(len(outer.body)))
                 self.end_headers()
-                self.wfile.write(outer.body)
+                try:
+                    self.wfile.write(outer.body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the provider stopped reading (too large, too slow): as it should
 
             def log_message(self, *args):
                 pass
