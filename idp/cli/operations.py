@@ -124,7 +124,10 @@ def worker_command(ctx: click.Context, interval: float, once: bool) -> None:
 @click.command("purge", cls=JSONCommand)
 @click.option("--dry-run", is_flag=True, help="Count what would be deleted; delete nothing.")
 @click.option(
-    "--batch-size", default=500, show_default=True, type=click.IntRange(1, 100_000),
+    "--batch-size",
+    default=500,
+    show_default=True,
+    type=click.IntRange(1, 100_000),
     help="Rows deleted per transaction.",
 )
 @json_option
@@ -146,10 +149,20 @@ def purge_command(as_json: bool, dry_run: bool, batch_size: int) -> None:
 
 @click.command("demo")
 @click.option("--no-serve", is_flag=True, help="Migrate and seed, print, then stop.")
-@click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True,
-              help="The provider's port; the issuer follows it unless IDP_ISSUER is set.")
-@click.option("--partner-port", type=click.IntRange(1, 65535), default=5001, show_default=True,
-              help="The demo partner website's port.")
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=5000,
+    show_default=True,
+    help="The provider's port; the issuer follows it unless IDP_ISSUER is set.",
+)
+@click.option(
+    "--partner-port",
+    type=click.IntRange(1, 65535),
+    default=5001,
+    show_default=True,
+    help="The demo partner website's port.",
+)
 @with_appcontext
 def demo_command(no_serve: bool, port: int, partner_port: int) -> None:
     """Migrate, seed the demo data, and serve the provider and the demo partner website."""

@@ -5,9 +5,11 @@ Registration fetches it and refuses the client unless it lists every redirect
 URI the client registers: that is how the host proves the client belongs to its
 sector, so no client can take another partner's pairwise subjects.
 
-The fetch is bounded: https only (plain http to loopback hosts, for local
-deployments and tests), no redirects followed, a short timeout and a size
-limit, so a partner cannot make the provider wait for or read much of anything.
+The fetch is bounded: https only (plain http to loopback hosts only while the
+provider itself runs on plain http, i.e. locally and in tests, so that a
+partner cannot reach a production host's local services), no redirects
+followed, a short timeout and a size limit, so a partner cannot make the
+provider wait for or read much of anything.
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ from __future__ import annotations
 import json
 import logging
 import time
+from urllib.parse import urlsplit
 
 import requests
+from flask import current_app
 
 from idp.services.errors import InvalidInput
 
@@ -31,6 +35,8 @@ MAX_DOCUMENT_BYTES = 64 * 1024
 
 def fetch_sector_redirect_uris(uri: str) -> list[str]:
     """The redirect URIs the document at ``uri`` lists; ``InvalidInput`` when it cannot be used."""
+    if urlsplit(uri).scheme != "https" and current_app.config["IDP"].issuer_is_https:
+        raise InvalidInput("The sector_identifier_uri must be an https URL.", FIELD)
     try:
         with requests.get(
             uri,

@@ -221,3 +221,17 @@ def test_a_registration_access_token_is_no_initial_token(app, partners):
 def test_the_registration_endpoint_takes_only_post(client, method):
     response = client.open("/oauth/register", method=method)
     assert response.status_code == 405
+
+
+@pytest.mark.usefixtures("app")  # the session database, migrated
+def test_registration_is_rate_limited_per_address(database_url, tmp_path):
+    from tests.conftest import make_test_app
+
+    # An app of its own with in-process counters, so no other test run can touch them.
+    limited_app = make_test_app(database_url, tmp_path / "instance", api_rate_limit="3/minute")
+    http = limited_app.test_client()
+    statuses = [http.post("/oauth/register", json={}).status_code for _ in range(4)]
+    assert statuses == [401, 401, 401, 429]
+    statuses = [http.get("/oauth/register/abc").status_code for _ in range(4)]
+    assert statuses == [401, 401, 401, 429]
+    assert http.get("/oauth/register/abc").get_json()["status"] == 429

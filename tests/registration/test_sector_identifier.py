@@ -10,6 +10,7 @@ import socket
 
 import pytest
 
+from idp.extensions import db
 from idp.services import sector_identifier
 from idp.services.registration import get_client
 from idp.services.subjects import sector_identifier as sector_of
@@ -115,3 +116,19 @@ def test_the_sector_of_a_client_stays_when_it_changes(app, partners, sector_serv
     response = partners.configure("PUT", client_uri, token, metadata(redirect_uris=TWO_HOSTS[:1]))
     assert response.status_code == 400
     assert "sector" in response.get_json()["error_description"]
+
+
+def test_a_provider_on_https_fetches_no_plain_http_sector_uri(app, sector_server, tmp_path):
+    from idp.services.errors import InvalidInput
+    from tests.conftest import make_test_app
+
+    secure = make_test_app(
+        app.config["SQLALCHEMY_DATABASE_URI"], tmp_path / "instance", issuer="https://login.example"
+    )
+    uri = sector_server.publish(TWO_HOSTS)
+    with secure.app_context():
+        with pytest.raises(InvalidInput) as refused:
+            sector_identifier.check_sector_identifier(uri, TWO_HOSTS)
+        db.engine.dispose()
+    assert refused.value.field == "sector_identifier_uri"
+    assert sector_server.requests == 0
