@@ -144,7 +144,9 @@ def imports() -> tuple[Import, ...]:
                     continue
                 if module.is_package and within(target, module.name):
                     continue  # the package assembling its own submodules
-                found.append(Import(module.name, target, node.lineno, node.lineno in function_lines))
+                found.append(
+                    Import(module.name, target, node.lineno, node.lineno in function_lines)
+                )
     return tuple(dict.fromkeys(found))  # one per statement and target
 
 

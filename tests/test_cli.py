@@ -699,3 +699,16 @@ def test_clients_registration_token_refuses_bad_input(runner, app_ctx, extra, er
     payload = one_json_object(result)
     assert (payload["error"], payload["field"]) == (error, field)
     assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == before
+
+
+def test_clients_update_keeps_or_changes_first_party(runner, app_ctx):
+    client, _ = make_client(first_party=True)
+    kept = runner.invoke(args=["clients", "update", client.client_id, "--name", "Own", "--json"])
+    assert kept.exit_code == 0, kept.output
+    db.session.expire_all()
+    assert get_client(client.client_id).first_party
+    dropped = runner.invoke(args=["clients", "update", client.client_id, "--not-first-party"])
+    assert dropped.exit_code == 0, dropped.output
+    db.session.expire_all()
+    changed = get_client(client.client_id)
+    assert not changed.first_party and changed.subject_type == "pairwise"

@@ -85,10 +85,10 @@ def metadata_options(create: bool):
             click.option("--logo-uri", default=None, help="An https logo."),
             click.option("--client-uri", default=None, help="The partner's website."),
             click.option(
-                "--first-party",
-                is_flag=True,
+                "--first-party/--not-first-party",
                 default=None,
-                help="A Miles & More site: public subject ids.",
+                help="A Miles & More site: public subject ids (changing it changes the "
+                "subject of every member at this client).",
             ),
         ]
         for option in reversed(options):

@@ -169,6 +169,11 @@ def authenticate(client_id: str, value: str) -> Client:
     if _matches(client.registration_token_hash, presented):
         if client.previous_registration_token_hash:
             client.previous_registration_token_hash = None
+            audit.record(
+                "client.registration_token_confirmed",
+                client_id=client.client_id,
+                partner_id=client.partner_id,
+            )
             db.session.commit()
         return client
     if _matches(client.previous_registration_token_hash, presented):
