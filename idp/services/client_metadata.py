@@ -346,7 +346,11 @@ def _check_sector(req: ClientRequest, redirect_uris: list[str], previous) -> Non
     )
     if req.sector_identifier_uri and not unchanged:
         check_sector_identifier(req.sector_identifier_uri, redirect_uris)
-    if previous is not None and previous.subject_type == "pairwise":
+    # A client without redirect URIs (client_credentials only) has no members yet.
+    had_members = previous is not None and (
+        previous.redirect_uris or previous.sector_identifier_uri
+    )
+    if had_members and previous.subject_type == "pairwise":
         before = sector_identifier(previous)
         after = sector_identifier(
             SimpleNamespace(

@@ -177,3 +177,14 @@ def test_delete_retires_the_client_and_its_tokens(app, partners):
             e.event for e in db.session.query(AuditEvent).filter_by(client_id=body["client_id"])
         ]
         assert "client.deleted" in events
+
+
+def test_a_machine_client_may_gain_redirect_uris(partners):
+    body = partners.registered(
+        metadata(redirect_uris=None, grant_types=["client_credentials"], response_types=[])
+    )
+    response = partners.configure(
+        "PUT", body["registration_client_uri"], body["registration_access_token"], metadata()
+    )
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["redirect_uris"] == metadata()["redirect_uris"]
