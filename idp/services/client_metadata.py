@@ -13,12 +13,11 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from urllib.parse import urlsplit
 
-from joserfc.jwk import KeySet
-
 from idp import defaults
 from idp.catalog import PURPOSES, SCOPE_CLAIMS, scopes_of_purposes, smallest_purposes_for
 from idp.config import LOOPBACK_HOSTS
 from idp.models.client import TOKEN_ENDPOINT_AUTH_METHODS
+from idp.services.client_keys import check_jwks
 from idp.services.errors import InvalidInput
 from idp.services.sector_identifier import check_sector_identifier
 from idp.services.subjects import sector_identifier
@@ -29,11 +28,6 @@ SECRET_METHODS = ("client_secret_basic", "client_secret_post")
 MAX_URI_LENGTH = 2000
 MAX_URIS = 20
 MAX_NAME_LENGTH = 200
-#: JWK members that only a private or symmetric key has (RFC 7518 §6.2.2, §6.3.2, §6.4).
-PRIVATE_KEY_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
-KEY_ALGORITHMS = {"RSA": "RS256", "EC": "ES256"}
-MAX_KEYS = 10
-MIN_RSA_BITS = 2048
 
 
 @dataclass
@@ -131,47 +125,6 @@ def _split(uri: str, field_name: str):
     except ValueError as exc:
         raise InvalidInput(f"{field_name} is not a valid URL.", field_name) from exc
     return parts
-
-
-def check_jwks(jwks) -> dict:
-    """A JWK set (RFC 7517 §5) of public signing keys this provider can verify with."""
-    keys = jwks.get("keys") if isinstance(jwks, dict) else None
-    if not isinstance(keys, list) or not 0 < len(keys) <= MAX_KEYS:
-        raise InvalidInput(f"jwks is a JWK set of 1 to {MAX_KEYS} keys.", "jwks")
-    kids = []
-    for key in keys:
-        if not isinstance(key, dict):
-            raise InvalidInput("Each key of jwks is a JWK object.", "jwks")
-        _check_public_key(key)
-        kids.append(key.get("kid"))
-    if len(keys) > 1 and (None in kids or len(set(kids)) != len(kids)):
-        raise InvalidInput("Keys of a set of several need distinct kid values.", "jwks")
-    try:
-        KeySet.import_key_set(jwks)
-    except Exception as exc:  # joserfc raises many kinds for a malformed key
-        raise InvalidInput("A key of jwks cannot be read.", "jwks") from exc
-    return jwks
-
-
-def _check_public_key(key: dict) -> None:
-    kty = key.get("kty")
-    if kty not in KEY_ALGORITHMS:
-        raise InvalidInput("Keys are RSA or EC (P-256) public keys.", "jwks")
-    if PRIVATE_KEY_MEMBERS & set(key):
-        raise InvalidInput("jwks holds public keys only: never send a private key.", "jwks")
-    if key.get("alg", KEY_ALGORITHMS[kty]) != KEY_ALGORITHMS[kty]:
-        raise InvalidInput(f"An {kty} key signs with {KEY_ALGORITHMS[kty]}.", "jwks")
-    if key.get("use", "sig") != "sig" or not set(key.get("key_ops") or ["verify"]) <= {"verify"}:
-        raise InvalidInput("Keys in jwks are for signatures.", "jwks")
-    if "kid" in key and (not isinstance(key["kid"], str) or not 0 < len(key["kid"]) <= 200):
-        raise InvalidInput("A kid is a short string.", "jwks")
-    if kty == "EC" and key.get("crv") != "P-256":
-        raise InvalidInput("EC keys use the P-256 curve.", "jwks")
-    if kty == "RSA":
-        modulus = key.get("n")
-        # base64url without padding: 4 characters per 3 bytes.
-        if not isinstance(modulus, str) or len(modulus) * 6 < MIN_RSA_BITS - 6:
-            raise InvalidInput(f"RSA keys have at least {MIN_RSA_BITS} bits.", "jwks")
 
 
 @dataclass
