@@ -151,3 +151,37 @@ def test_a_reusable_token_counts_its_uses(app, partners):
     after = counts(app)
     assert after["clients"] == before["clients"] + 3
     assert after["uses"] == before["uses"] + 3
+
+
+def test_a_client_registered_with_keys_authenticates_with_them(partners):
+    import secrets
+    import time
+
+    from joserfc import jwt
+
+    key = ECKey.generate_key("P-256", parameters={"kid": "shop-2026"})
+    body = partners.registered(
+        metadata(
+            token_endpoint_auth_method="private_key_jwt",
+            jwks={"keys": [key.as_dict(private=False)]},
+        )
+    )
+    now = int(time.time())
+    claims = {
+        "iss": body["client_id"],
+        "sub": body["client_id"],
+        "aud": "http://127.0.0.1:5000/oauth/token",
+        "iat": now,
+        "exp": now + 60,
+        "jti": secrets.token_hex(16),
+    }
+    signed = jwt.encode({"alg": "ES256", "kid": "shop-2026"}, claims, key)
+    answer = partners.http.post(
+        "/oauth/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            "client_assertion": signed,
+        },
+    )
+    assert answer.status_code == 200, answer.get_json()
