@@ -172,9 +172,10 @@ def _register_blueprints(app: Flask) -> None:
     from idp.login import blueprint as login
     from idp.oauth.endpoints import blueprint as oauth
     from idp.oauth.oidc_endpoints import blueprint as oidc
+    from idp.oauth.registration import blueprint as registration
     from idp.ops import blueprint as ops
 
-    for bp in (login, account, consent, oauth, oidc, api, developers, ops, admin):
+    for bp in (login, account, consent, oauth, oidc, api, developers, ops, admin, registration):
         app.register_blueprint(bp)
 
 

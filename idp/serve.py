@@ -66,9 +66,7 @@ class ProductionServer(BaseApplication):
         return self._factory()
 
 
-def server_options(
-    host: str, port: int, workers: int, threads: int, timeout: int = 30
-) -> dict:
+def server_options(host: str, port: int, workers: int, threads: int, timeout: int = 30) -> dict:
     return {
         "bind": f"{host}:{port}",
         "workers": workers,

@@ -107,7 +107,9 @@ def seed() -> Seeded:
     def add(table: str, row, keep: bool):
         db.session.add(row)
         db.session.flush()
-        (out.kept if keep else out.gone)[table].add(row.__mapper__.primary_key_from_instance(row)[0])
+        (out.kept if keep else out.gone)[table].add(
+            row.__mapper__.primary_key_from_instance(row)[0]
+        )
         return row
 
     def token(keep: bool, **fields):
@@ -129,18 +131,30 @@ def seed() -> Seeded:
     old_code = add(
         "authorization_codes",
         AuthorizationCode(
-            code_hash=_hash(), client_id=client.id, member_id=member.id, redirect_uri="https://p",
-            scope="openid", auth_time=long_ago, created_at=long_ago,
-            expires_at=long_ago + timedelta(minutes=10), used_at=long_ago,
+            code_hash=_hash(),
+            client_id=client.id,
+            member_id=member.id,
+            redirect_uri="https://p",
+            scope="openid",
+            auth_time=long_ago,
+            created_at=long_ago,
+            expires_at=long_ago + timedelta(minutes=10),
+            used_at=long_ago,
         ),
         keep=False,
     )
     add(
         "authorization_codes",
         AuthorizationCode(
-            code_hash=_hash(), client_id=client.id, member_id=member.id, redirect_uri="https://p",
-            scope="openid", auth_time=recently, created_at=recently,
-            expires_at=recently + timedelta(minutes=10), used_at=recently,
+            code_hash=_hash(),
+            client_id=client.id,
+            member_id=member.id,
+            redirect_uri="https://p",
+            scope="openid",
+            auth_time=recently,
+            created_at=recently,
+            expires_at=recently + timedelta(minutes=10),
+            used_at=recently,
         ),
         keep=True,
     )
@@ -159,25 +173,51 @@ def seed() -> Seeded:
     token(False, consent_id=withdrawn.id, client_id=withdrawn.client_id)
     # A family refreshed once: the rotated row stays while its successor lives (reuse detection).
     family = secrets.token_hex(16)
-    token(True, family_id=family, access_expires_at=long_ago, refresh_token_hash=True,
-          refresh_used_at=long_ago)
+    token(
+        True,
+        family_id=family,
+        access_expires_at=long_ago,
+        refresh_token_hash=True,
+        refresh_used_at=long_ago,
+    )
     token(True, family_id=family, access_expires_at=long_ago, refresh_token_hash=True)
     # A family whose last refresh token expired: all of it goes.
     ended = secrets.token_hex(16)
-    token(False, family_id=ended, access_expires_at=long_ago, refresh_token_hash=True,
-          refresh_used_at=long_ago)
-    token(False, family_id=ended, access_expires_at=long_ago, refresh_token_hash=True,
-          refresh_expires_at=long_ago)
+    token(
+        False,
+        family_id=ended,
+        access_expires_at=long_ago,
+        refresh_token_hash=True,
+        refresh_used_at=long_ago,
+    )
+    token(
+        False,
+        family_id=ended,
+        access_expires_at=long_ago,
+        refresh_token_hash=True,
+        refresh_expires_at=long_ago,
+    )
     # A rotated row older than the retention goes even while its family lives.
     aged = secrets.token_hex(16)
-    token(False, family_id=aged, access_expires_at=month_ago, refresh_token_hash=True,
-          refresh_used_at=month_ago)
+    token(
+        False,
+        family_id=aged,
+        access_expires_at=month_ago,
+        refresh_token_hash=True,
+        refresh_used_at=month_ago,
+    )
     token(True, family_id=aged, access_expires_at=long_ago, refresh_token_hash=True)
 
     # Consent steps.
     def step(keep: bool, **fields):
-        values = dict(client_id=client.id, member_id=member.id, sid="s", parameters={},
-                      created_at=long_ago, expires_at=later)
+        values = dict(
+            client_id=client.id,
+            member_id=member.id,
+            sid="s",
+            parameters={},
+            created_at=long_ago,
+            expires_at=later,
+        )
         values.update(fields)
         return add("consent_steps", ConsentStep(**values), keep)
 
@@ -188,8 +228,14 @@ def seed() -> Seeded:
 
     # SSO sessions.
     def session(keep: bool, **fields):
-        values = dict(token_hash=_hash(), member_id=member.id, auth_time=long_ago,
-                      created_at=long_ago, last_seen_at=now, expires_at=later)
+        values = dict(
+            token_hash=_hash(),
+            member_id=member.id,
+            auth_time=long_ago,
+            created_at=long_ago,
+            last_seen_at=now,
+            expires_at=later,
+        )
         values.update(fields)
         return add("sso_sessions", SSOSession(**values), keep)
 
@@ -200,15 +246,20 @@ def seed() -> Seeded:
     session(True)
 
     # Client assertions (jti replay records).
-    add("client_assertions", ClientAssertion(client_id=client.id, jti="spent",
-                                             expires_at=now - timedelta(minutes=1)), keep=False)
-    add("client_assertions", ClientAssertion(client_id=client.id, jti="live",
-                                             expires_at=later), keep=True)
+    add(
+        "client_assertions",
+        ClientAssertion(client_id=client.id, jti="spent", expires_at=now - timedelta(minutes=1)),
+        keep=False,
+    )
+    add(
+        "client_assertions",
+        ClientAssertion(client_id=client.id, jti="live", expires_at=later),
+        keep=True,
+    )
 
     # Email codes.
     def email_code(keep: bool, **fields):
-        values = dict(member_id=member.id, code_hash=_hash(), created_at=long_ago,
-                      expires_at=later)
+        values = dict(member_id=member.id, code_hash=_hash(), created_at=long_ago, expires_at=later)
         values.update(fields)
         return add("email_codes", EmailCode(**values), keep)
 
@@ -232,8 +283,14 @@ def seed() -> Seeded:
 
     # Partner notifications.
     def notification(keep: bool, **fields):
-        values = dict(client_id=client.id, kind="backchannel_logout", url="https://p/logout",
-                      payload="{}", created_at=month_ago, next_attempt_at=month_ago)
+        values = dict(
+            client_id=client.id,
+            kind="backchannel_logout",
+            url="https://p/logout",
+            payload="{}",
+            created_at=month_ago,
+            next_attempt_at=month_ago,
+        )
         values.update(fields)
         return add("partner_notifications", PartnerNotification(**values), keep)
 
@@ -244,8 +301,9 @@ def seed() -> Seeded:
 
     # Lockouts.
     def lockout(keep: bool, **fields):
-        values = dict(key=f"test:{secrets.token_hex(8)}", failures=1, lockouts=1,
-                      updated_at=month_ago)
+        values = dict(
+            key=f"test:{secrets.token_hex(8)}", failures=1, lockouts=1, updated_at=month_ago
+        )
         values.update(fields)
         return add("lockouts", Lockout(**values), keep)
 

@@ -65,8 +65,16 @@ def test_protocol_benchmark_runs_every_round_trip():
 # -- the side-by-side run (python -m bench.side_by_side) ------------------------------------
 
 SIDE_BY_SIDE_COLUMNS = [
-    "endpoint", "ours/s", "peer/s", "ratio", "ours p99 ms", "peer p99 ms", "ours errors",
-    "peer errors", "ours CPU ms/req", "peer CPU ms/req",
+    "endpoint",
+    "ours/s",
+    "peer/s",
+    "ratio",
+    "ours p99 ms",
+    "peer p99 ms",
+    "ours errors",
+    "peer errors",
+    "ours CPU ms/req",
+    "peer CPU ms/req",
 ]
 
 
@@ -105,7 +113,9 @@ def test_side_by_side_prints_one_row_per_endpoint_for_both_providers():
     assert ours_errors == 0 and peer_errors == 0
     assert ours_cpu > 0 and peer_cpu > 0
     rss = next(line for line in lines if line.startswith("RSS per worker: "))
-    assert re.fullmatch(r"RSS per worker: [\d.]+, [\d.]+ MiB \(peer, one process: [\d.]+ MiB\)", rss)
+    assert re.fullmatch(
+        r"RSS per worker: [\d.]+, [\d.]+ MiB \(peer, one process: [\d.]+ MiB\)", rss
+    )
     assert not any(line.startswith(("login", "introspection")) for line in lines)
 
 
@@ -116,8 +126,12 @@ def test_cpu_time_counts_the_children_of_a_process():
     # counted while it runs, and through the parent once it has ended.
     burn = "import time; end = time.process_time() + 0.5\nwhile time.process_time() < end: pass"
     parent = subprocess.Popen(
-        [sys.executable, "-c", f"import subprocess, sys, time; subprocess.run([sys.executable, "
-         f"'-c', {burn!r}]); time.sleep(30)"],
+        [
+            sys.executable,
+            "-c",
+            f"import subprocess, sys, time; subprocess.run([sys.executable, "
+            f"'-c', {burn!r}]); time.sleep(30)",
+        ],
     )
     try:
         deadline = time.monotonic() + 20

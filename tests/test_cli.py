@@ -467,3 +467,248 @@ def test_client_ids_can_be_given_on_the_command_line():
     ids = {new_client_id() for _ in range(2000)}
     assert len(ids) == 2000
     assert all(re.fullmatch(r"[A-Za-z0-9]{25}", client_id) for client_id in ids)
+
+
+# -- clients: registration metadata, update, rotate-secret, registration-token ----------
+
+
+def test_clients_create_takes_the_smallest_purposes_covering_the_scope(runner, app_ctx):
+    partner = make_partner()
+    result = runner.invoke(args=client_args(partner.id, "--scope", "openid miles email", "--json"))
+    assert result.exit_code == 0, result.output
+    client = get_client(one_json_object(result)["client_id"])
+    assert client.purposes == ["miles", "registration"]
+
+
+def test_clients_create_with_keys_sector_and_consent_links(runner, app_ctx, tmp_path):
+    from joserfc.jwk import RSAKey
+
+    from tests.registration.conftest import SectorServer
+
+    key = RSAKey.generate_key(2048, parameters={"kid": "k1"}).as_dict(private=False)
+    jwks_file = tmp_path / "jwks.json"
+    jwks_file.write_text(json.dumps({"keys": [key]}))
+    sector = SectorServer()
+    try:
+        uri = sector.publish(["https://shop.example/cb", "https://app.shop.example/cb"])
+        result = runner.invoke(
+            args=client_args(
+                make_partner().id,
+                "--redirect-uri",
+                "https://app.shop.example/cb",
+                "--scope",
+                "openid profile",
+                "--token-endpoint-auth-method",
+                "private_key_jwt",
+                "--jwks-file",
+                str(jwks_file),
+                "--sector-identifier-uri",
+                uri,
+                "--policy-uri",
+                "https://shop.example/privacy",
+                "--tos-uri",
+                "https://shop.example/terms",
+                "--logo-uri",
+                "https://shop.example/logo.png",
+                "--grant-ttl",
+                "3600",
+                "--json",
+            )
+        )
+    finally:
+        sector.close()
+    assert result.exit_code == 0, result.output
+    payload = one_json_object(result)
+    assert payload["client_secret"] is None
+    client = get_client(payload["client_id"])
+    assert client.jwks == {"keys": [key]} and client.sector_identifier_uri == uri
+    assert client.policy_uri == "https://shop.example/privacy"
+    assert client.tos_uri == "https://shop.example/terms"
+    assert client.logo_uri == "https://shop.example/logo.png"
+    assert client.grant_ttl == 3600 and client.purposes == ["registration"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "field"),
+    [
+        (["--token-endpoint-auth-method", "private_key_jwt"], "jwks"),
+        (
+            ["--token-endpoint-auth-method", "private_key_jwt", "--jwks-file", "/nonexistent"],
+            "jwks",
+        ),
+        (["--jwks-uri", "http://shop.example/keys"], "jwks_uri"),
+        (["--logo-uri", "http://shop.example/logo.png"], "logo_uri"),
+        (["--policy-uri", "not a url"], "policy_uri"),
+        (["--redirect-uri", "https://other.example/cb"], "sector_identifier_uri"),
+        (["--sector-identifier-uri", "https://127.0.0.1:1/none.json"], "sector_identifier_uri"),
+    ],
+)
+def test_clients_create_refuses_bad_metadata(runner, app_ctx, extra, field):
+    partner = make_partner()
+    before = counts()
+    result = runner.invoke(args=client_args(partner.id, "--scope", "openid", *extra, "--json"))
+    assert result.exit_code == 1, result.output
+    assert one_json_object(result)["field"] == field
+    assert counts() == before
+
+
+def test_clients_update_changes_only_what_is_given(runner, app_ctx):
+    client, secret = make_client(approved=False)
+    version = client.version
+    result = runner.invoke(
+        args=[
+            "clients",
+            "update",
+            client.client_id,
+            "--name",
+            "Renamed",
+            "--scope",
+            "openid card_number",
+            "--policy-uri",
+            "https://partner.example/privacy",
+            "--json",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    payload = one_json_object(result)
+    assert payload["client_id"] == client.client_id and payload["client_secret"] is None
+    db.session.expire_all()
+    changed = get_client(client.client_id)
+    assert changed.client_name == "Renamed"
+    assert changed.scope == "openid card_number" and changed.purposes == ["miles"]
+    assert changed.policy_uri == "https://partner.example/privacy"
+    assert changed.redirect_uris == ["https://partner.example/callback"]
+    assert changed.check_client_secret(secret)
+    assert payload["version"] == changed.version > version
+    assert (
+        db.session.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.client_id == client.client_id, AuditEvent.event == "client.updated")
+        )
+        == 1
+    )
+
+
+def test_clients_update_refuses_bad_input_and_changes_nothing(runner, app_ctx):
+    client, _ = make_client()
+    before = counts()
+    result = runner.invoke(
+        args=[
+            "clients",
+            "update",
+            client.client_id,
+            "--redirect-uri",
+            "http://x.example/",
+            "--json",
+        ]
+    )
+    assert result.exit_code == 1
+    assert one_json_object(result)["field"] == "redirect_uris"
+    assert counts() == before
+    db.session.expire_all()
+    assert get_client(client.client_id).redirect_uris == ["https://partner.example/callback"]
+    unknown = runner.invoke(args=["clients", "update", "nobody", "--name", "X", "--json"])
+    assert unknown.exit_code == 1 and one_json_object(unknown)["error"] == "not_found"
+
+
+def test_clients_rotate_secret_with_a_grace_period(runner, app_ctx):
+    client, old = make_client()
+    result = runner.invoke(
+        args=["clients", "rotate-secret", client.client_id, "--grace", "3600", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    payload = one_json_object(result)
+    assert set(payload) == {"client_id", "client_secret", "previous_secret_expires_at"}
+    assert payload["previous_secret_expires_at"]
+    db.session.expire_all()
+    rotated = get_client(client.client_id)
+    assert rotated.check_client_secret(payload["client_secret"])
+    assert rotated.check_client_secret(old)
+    again = runner.invoke(args=["clients", "rotate-secret", client.client_id, "--json"])
+    assert one_json_object(again)["previous_secret_expires_at"] is None
+    db.session.expire_all()
+    assert not get_client(client.client_id).check_client_secret(payload["client_secret"])
+
+
+@pytest.mark.parametrize(("grace", "status"), [("604801", 1), ("-5", 2), ("soon", 2)])
+def test_clients_rotate_secret_refuses_a_grace_beyond_seven_days(runner, app_ctx, grace, status):
+    client, old = make_client()
+    result = runner.invoke(
+        args=["clients", "rotate-secret", client.client_id, "--grace", grace, "--json"]
+    )
+    assert result.exit_code == status, result.output
+    one_json_object(result)
+    db.session.expire_all()
+    assert get_client(client.client_id).check_client_secret(old)
+
+
+def test_clients_registration_token_defaults_to_reusable_for_a_day(runner, app_ctx):
+    from datetime import timedelta
+
+    from idp.models import InitialAccessToken
+    from idp.models.types import utcnow
+    from idp.services.dynamic_registration import find_initial_access_token
+
+    result = runner.invoke(args=["clients", "registration-token", "--json"])
+    assert result.exit_code == 0, result.output
+    payload = one_json_object(result)
+    assert set(payload) == {"initial_access_token"}
+    row = find_initial_access_token(payload["initial_access_token"])
+    assert row.partner_id is None and row.max_uses is None
+    assert abs(row.expires_at - (utcnow() + timedelta(hours=24))) < timedelta(minutes=1)
+    assert payload["initial_access_token"] not in str(
+        db.session.scalars(select(InitialAccessToken.token_hash)).all()
+    )
+
+
+def test_clients_registration_token_bound_to_a_partner(runner, app_ctx):
+    from idp.services.dynamic_registration import find_initial_access_token
+
+    partner = make_partner()
+    args = [
+        "clients",
+        "registration-token",
+        "--partner-id",
+        partner.id,
+        "--uses",
+        "1",
+        "--ttl",
+        "60",
+        "--json",
+    ]
+    result = runner.invoke(args=args)
+    assert result.exit_code == 0, result.output
+    row = find_initial_access_token(one_json_object(result)["initial_access_token"])
+    assert row.partner_id == partner.id and row.max_uses == 1
+
+
+@pytest.mark.parametrize(
+    ("extra", "error", "field"),
+    [
+        (["--partner-id", "nobody"], "not_found", "partner_id"),
+        (["--uses", "0"], "invalid_input", "uses"),
+        (["--ttl", "0"], "invalid_input", "ttl"),
+        (["--ttl", str(366 * 86400)], "invalid_input", "ttl"),
+    ],
+)
+def test_clients_registration_token_refuses_bad_input(runner, app_ctx, extra, error, field):
+    before = db.session.scalar(select(func.count()).select_from(AuditEvent))
+    result = runner.invoke(args=["clients", "registration-token", *extra, "--json"])
+    assert result.exit_code == 1, result.output
+    payload = one_json_object(result)
+    assert (payload["error"], payload["field"]) == (error, field)
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == before
+
+
+def test_clients_update_keeps_or_changes_first_party(runner, app_ctx):
+    client, _ = make_client(first_party=True)
+    kept = runner.invoke(args=["clients", "update", client.client_id, "--name", "Own", "--json"])
+    assert kept.exit_code == 0, kept.output
+    db.session.expire_all()
+    assert get_client(client.client_id).first_party
+    dropped = runner.invoke(args=["clients", "update", client.client_id, "--not-first-party"])
+    assert dropped.exit_code == 0, dropped.output
+    db.session.expire_all()
+    changed = get_client(client.client_id)
+    assert not changed.first_party and changed.subject_type == "pairwise"

@@ -50,7 +50,7 @@ JSON_ENDPOINTS = {
     "oauth.discovery",
     "oidc.userinfo",
 }
-JSON_BLUEPRINTS = {"api"}
+JSON_BLUEPRINTS = {"api", "registration"}
 #: Endpoints for people: every answer is a page (or a redirect).
 PAGE_ENDPOINTS = {"oauth.authorize", "oidc.end_session", "consent.consent_step"}
 PAGE_BLUEPRINTS = {"login", "account"}

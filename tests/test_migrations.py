@@ -138,23 +138,28 @@ def insert_rows(step: int) -> dict[str, dict]:
             checks = allowed_values(inspector, table.name)
             row = {}
             for column in table.columns:
-                references = [
-                    fk for fk in column.foreign_keys if fk.column.table.name in inserted
-                ]
+                references = [fk for fk in column.foreign_keys if fk.column.table.name in inserted]
                 if references:
                     fk = references[0]
                     row[column.name] = inserted[fk.column.table.name][fk.column.name]
                 elif column.foreign_keys:
                     assert column.nullable, f"{table.name}.{column.name}: no row to point at"
-                elif column.primary_key and column.autoincrement is not False and isinstance(
-                    column.type, sa.Integer
+                elif (
+                    column.primary_key
+                    and column.autoincrement is not False
+                    and isinstance(column.type, sa.Integer)
                 ):
                     continue  # the database numbers it
                 else:
                     row[column.name] = value_for(column, tag, checks)
             result = conn.execute(table.insert().values(**row))
-            key = dict(zip([c.name for c in table.primary_key.columns],
-                           result.inserted_primary_key, strict=True))
+            key = dict(
+                zip(
+                    [c.name for c in table.primary_key.columns],
+                    result.inserted_primary_key,
+                    strict=True,
+                )
+            )
             stored = conn.execute(
                 table.select().where(*(table.c[name] == v for name, v in key.items()))
             ).one()

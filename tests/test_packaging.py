@@ -30,10 +30,16 @@ def _copy_working_tree(target: Path) -> None:
     """The files git tracks or would track (new ones included), nothing it ignores."""
     if shutil.which("git") is None or not (ROOT / ".git").exists():
         pytest.skip("the working tree is not a git checkout")
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT, capture_output=True, check=True,
-    ).stdout.decode().split("\0")
+    listed = (
+        subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=ROOT,
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     for name in filter(None, listed):
         source = ROOT / name
         if source.is_file():
@@ -48,9 +54,21 @@ def wheel(tmp_path_factory) -> Path:
     assert not list(source.rglob("*.mo"))
     out = tmp_path_factory.mktemp("wheel")
     built = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-         "--quiet", "-w", str(out), str(source)],
-        capture_output=True, text=True, timeout=180,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "--quiet",
+            "-w",
+            str(out),
+            str(source),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     assert built.returncode == 0, built.stderr
     [path] = out.glob("mam_idp-*.whl")
@@ -82,26 +100,45 @@ def _fresh_venv(tmp: Path, wheel: Path) -> Path:
     venv = tmp / "venv"
     made = subprocess.run(
         [sys.executable, "-m", "venv", "--without-pip", str(venv)],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     if made.returncode != 0:
         pytest.skip(f"cannot create a virtualenv here: {made.stderr.strip()}")
     python = venv / "bin" / "python"
     installed = subprocess.run(
-        [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps",
-         "--no-index", "--quiet", str(wheel)],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(python),
+            "install",
+            "--no-deps",
+            "--no-index",
+            "--quiet",
+            str(wheel),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     if installed.returncode != 0:
         pytest.skip(f"pip cannot install the wheel offline: {installed.stderr.strip()[-500:]}")
     site = subprocess.run(
         [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        capture_output=True, text=True, check=True, cwd=tmp,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp,
     ).stdout.strip()
     (Path(site) / "zz_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     where = subprocess.run(
         [str(python), "-c", "import idp; print(idp.__file__)"],
-        capture_output=True, text=True, cwd=tmp,
+        capture_output=True,
+        text=True,
+        cwd=tmp,
     )
     assert where.returncode == 0, where.stderr
     assert Path(where.stdout.strip()).is_relative_to(venv), where.stdout

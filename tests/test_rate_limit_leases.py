@@ -31,7 +31,9 @@ LEASED_PER_MINUTE = 600
 @pytest.fixture
 def shared_redis(redis_url):
     if not redis_url:
-        pytest.skip("Redis is tested with PostgreSQL: set IDP_TEST_DATABASE_URL and IDP_TEST_REDIS_URL")
+        pytest.skip(
+            "Redis is tested with PostgreSQL: set IDP_TEST_DATABASE_URL and IDP_TEST_REDIS_URL"
+        )
     return redis_url
 
 
@@ -142,7 +144,9 @@ def test_hits_spread_over_two_storages_are_counted_once(shared_redis):
 def two_workers(shared_redis, database_url, tmp_path, app):  # ``app``: the database, migrated
     def make(limit: str):
         return [
-            make_test_app(database_url, tmp_path / f"instance{i}", shared_redis, api_rate_limit=limit)
+            make_test_app(
+                database_url, tmp_path / f"instance{i}", shared_redis, api_rate_limit=limit
+            )
             for i in range(2)
         ]
 
@@ -179,8 +183,9 @@ def test_two_instances_on_one_redis_share_a_leased_limit(two_workers):
         assert response.headers["X-RateLimit-Remaining"] == "0"
         assert int(response.headers["Retry-After"]) > 0
     # Once refused, refused in both, and another address has its own budget.
-    assert [h.get(DISCOVERY, environ_base={"REMOTE_ADDR": address}).status_code
-            for h in clients] == [429, 429]
+    assert [
+        h.get(DISCOVERY, environ_base={"REMOTE_ADDR": address}).status_code for h in clients
+    ] == [429, 429]
     assert clients[1].get(DISCOVERY, environ_base={"REMOTE_ADDR": _address()}).status_code == 200
 
 

@@ -29,7 +29,15 @@ def test_every_provider_command_is_documented(app):
     ours = [
         path
         for name in (
-            "members", "partners", "clients", "keys", "demo", "serve", "worker", "purge", "mail",
+            "members",
+            "partners",
+            "clients",
+            "keys",
+            "demo",
+            "serve",
+            "worker",
+            "purge",
+            "mail",
             "notifications",
         )
         if name in app.cli.commands

@@ -2,4 +2,4 @@ from flask import Blueprint
 
 blueprint = Blueprint("api", __name__)
 
-from idp.api import miles  # noqa: E402,F401  (registers the routes)
+from idp.api import miles, openapi  # noqa: E402,F401  (registers the routes)

@@ -10,6 +10,7 @@ from idp.models.mail import OutgoingMail
 from idp.models.member import CardNumber, Member
 from idp.models.notification import PartnerNotification
 from idp.models.partner import Partner, PartnerDeveloper
+from idp.models.registration import InitialAccessToken
 from idp.models.signing_key import SigningKey
 from idp.models.sso import SSOSession
 from idp.models.staff import StaffMember
@@ -28,6 +29,7 @@ __all__ = [
     "ConsentStep",
     "Credential",
     "EmailCode",
+    "InitialAccessToken",
     "Lockout",
     "Member",
     "OutgoingMail",

@@ -87,9 +87,16 @@ class ClientRules(ClientMixin):
         return redirect_uri in (self.redirect_uris or [])
 
     def check_client_secret(self, client_secret: str) -> bool:
-        if not self.client_secret_hash or not client_secret:
+        """The current secret, or the one it replaced while its grace period lasts."""
+        if not client_secret:
             return False
-        return hmac.compare_digest(self.client_secret_hash, hash_secret(client_secret))
+        presented = hash_secret(client_secret)
+        if self.client_secret_hash and hmac.compare_digest(self.client_secret_hash, presented):
+            return True
+        previous, until = self.previous_secret_hash, self.previous_secret_expires_at
+        if not previous or until is None or until <= utcnow():
+            return False
+        return hmac.compare_digest(previous, presented)
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
         return method == self.token_endpoint_auth_method
@@ -144,6 +151,14 @@ class Client(db.Model, ClientRules):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     #: Raised by every UPDATE of the row (see the module docstring).
     version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    #: The secret a rotation replaced, accepted until ``previous_secret_expires_at``
+    #: so that a deployment can roll over (``idp.services.registration.rotate_secret``).
+    previous_secret_hash: Mapped[str | None] = mapped_column(String(64))
+    previous_secret_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: RFC 7592 registration access token of this client only, and the one it replaced,
+    #: valid until the new one is first used (a lost PUT response must not lock out).
+    registration_token_hash: Mapped[str | None] = mapped_column(String(64))
+    previous_registration_token_hash: Mapped[str | None] = mapped_column(String(64))
 
     __mapper_args__ = {"version_id_col": version}
 

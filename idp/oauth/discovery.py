@@ -25,6 +25,7 @@ PATHS = {
     "revocation_endpoint": "/oauth/revoke",
     "introspection_endpoint": "/oauth/introspect",
     "end_session_endpoint": "/oauth/logout",
+    "registration_endpoint": "/oauth/register",
 }
 
 

@@ -265,9 +265,7 @@ def due_ids(limit: int = 500) -> list[int]:
     )
 
 
-def deliver_due(
-    limit: int = 500, should_stop: Callable[[], bool] | None = None
-) -> dict[str, int]:
+def deliver_due(limit: int = 500, should_stop: Callable[[], bool] | None = None) -> dict[str, int]:
     """One attempt at every notification that is due (the CLI, the worker); returns counts.
 
     ``should_stop`` is asked before each notification, so a worker that is told

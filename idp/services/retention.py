@@ -214,7 +214,9 @@ def purge(
 
 
 def _count(rule: Rule, now: datetime) -> int:
-    return db.session.scalar(select(func.count()).select_from(rule.model).where(rule.condition(now)))
+    return db.session.scalar(
+        select(func.count()).select_from(rule.model).where(rule.condition(now))
+    )
 
 
 def _delete(rule: Rule, now: datetime, batch_size: int) -> int:

@@ -9,7 +9,7 @@
   current day and are emptied once it is over.
 
 Revision ID: 0005_operator_console
-Revises: 0002
+Revises: 0004_registration
 Create Date: 2026-12-02 15:00:00.000000
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_operator_console"
-down_revision = "0002"
+down_revision = "0004_registration"
 branch_labels = None
 depends_on = None
 

@@ -17,9 +17,7 @@ pytestmark = [
 ]
 
 
-def test_the_printed_member_logs_in_at_the_demo_partner_in_a_browser(
-    tmp_path, page, artifacts
-):
+def test_the_printed_member_logs_in_at_the_demo_partner_in_a_browser(tmp_path, page, artifacts):
     with live_demo(tmp_path) as demo:
         printed = demo.credentials()
         page.goto(demo.partner_url + "/")

@@ -15,8 +15,9 @@ from tests.login_flow import csrf_token
 _TICKED = re.compile(r'<input type="checkbox"[^>]*name="scopes" value="([^"]+)"[^>]*checked', re.S)
 
 
-def log_in(http: requests.Session, login_page: requests.Response, login: str, password: str,
-           code: str) -> requests.Response:
+def log_in(
+    http: requests.Session, login_page: requests.Response, login: str, password: str, code: str
+) -> requests.Response:
     """Password, then the TOTP code, on the provider's pages; returns where that led."""
     assert "/login" in login_page.url, login_page.url
     verify = http.post(
@@ -25,7 +26,9 @@ def log_in(http: requests.Session, login_page: requests.Response, login: str, pa
         timeout=30,
     )
     assert verify.status_code == 200 and verify.url.endswith("/login/verify"), (
-        verify.status_code, verify.url, verify.text[:500],
+        verify.status_code,
+        verify.url,
+        verify.text[:500],
     )
     return http.post(
         verify.url, data={"code": code, "csrf_token": csrf_token(verify.text)}, timeout=30
@@ -35,7 +38,9 @@ def log_in(http: requests.Session, login_page: requests.Response, login: str, pa
 def allow(http: requests.Session, consent_page: requests.Response) -> requests.Response:
     """``Allow`` on the consent page with the optional data ticked as offered."""
     assert "/consent/" in consent_page.url and consent_page.status_code == 200, (
-        consent_page.status_code, consent_page.url, consent_page.text[:500],
+        consent_page.status_code,
+        consent_page.url,
+        consent_page.text[:500],
     )
     return http.post(
         consent_page.url,

@@ -36,8 +36,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_until_answering(process: subprocess.Popen, urls: list[str], timeout: float,
-                         output, name: str) -> None:
+def wait_until_answering(
+    process: subprocess.Popen, urls: list[str], timeout: float, output, name: str
+) -> None:
     """Poll ``urls`` until each answers below 500; fail with ``output()`` if ``process`` ends."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -102,8 +103,12 @@ class LiveProvider:
     def run(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
         """Run one ``mam-idp`` command with the server's settings."""
         return subprocess.run(
-            [str(self.script), *args], env=self.env, capture_output=True, text=True,
-            timeout=timeout, cwd=self.tmp,
+            [str(self.script), *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=self.tmp,
         )
 
     def migrate(self) -> None:
@@ -159,7 +164,9 @@ class LiveProvider:
         """An in-process app on the server's database (commits are real)."""
         if self._app is None:
             self._app = make_test_app(
-                self.database_url, self.tmp / "instance", self.env.get("IDP_REDIS_URL", ""),
+                self.database_url,
+                self.tmp / "instance",
+                self.env.get("IDP_REDIS_URL", ""),
                 issuer=self.url,
             )
         return self._app
@@ -279,7 +286,10 @@ class LiveDemo:
             start_new_session=True,
         )
         wait_until_answering(
-            self.process, [self.partner_url + "/", self.url + "/healthz"], timeout, self.output,
+            self.process,
+            [self.partner_url + "/", self.url + "/healthz"],
+            timeout,
+            self.output,
             "demo",
         )
 

@@ -97,15 +97,34 @@ def test_eight_members_log_in_at_the_demo_partner_at_once(tmp_path):
             for i in range(8)
         ]
         commands = [
-            ["members", "create", "--json", "--email", email, "--password", password,
-             "--given-name", f"Member{i}", "--family-name", "Demo", "--miles", str(miles),
-             "--totp-secret", key]
+            [
+                "members",
+                "create",
+                "--json",
+                "--email",
+                email,
+                "--password",
+                password,
+                "--given-name",
+                f"Member{i}",
+                "--family-name",
+                "Demo",
+                "--miles",
+                str(miles),
+                "--totp-secret",
+                key,
+            ]
             for i, (email, password, key, miles) in enumerate(members)
         ]
         # One process runs the eight commands: the same commands, one interpreter start.
         made = subprocess.run(
-            [sys.executable, "-c", RUN_COMMANDS], input=json.dumps(commands),
-            cwd=tmp_path, env=demo.env, capture_output=True, text=True, timeout=120,
+            [sys.executable, "-c", RUN_COMMANDS],
+            input=json.dumps(commands),
+            cwd=tmp_path,
+            env=demo.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         assert made.returncode == 0, made.stdout + made.stderr
         created = [json.loads(line) for line in made.stdout.splitlines()]
@@ -116,8 +135,14 @@ def test_eight_members_log_in_at_the_demo_partner_at_once(tmp_path):
                 login_page = http.post(demo.partner_url + "/login", timeout=30)
                 consent = log_in(http, login_page, email, password, totp_code(key))
                 back = allow(http, consent)
-                history = [login_page, *login_page.history, consent, *consent.history, back,
-                           *back.history]
+                history = [
+                    login_page,
+                    *login_page.history,
+                    consent,
+                    *consent.history,
+                    back,
+                    *back.history,
+                ]
                 return back, [r.status_code for r in history]
 
         with ThreadPoolExecutor(max_workers=8) as pool:

@@ -75,7 +75,9 @@ def _queue_notifications(app, client_pk: int, url: str, sids: list[str]) -> list
 
     with app.app_context():
         client = db.session.get(Client, client_pk)
-        rows = [notifications.queue(client, "backchannel_logout", {"sid": s}, url=url) for s in sids]
+        rows = [
+            notifications.queue(client, "backchannel_logout", {"sid": s}, url=url) for s in sids
+        ]
         db.session.commit()
         return [row.id for row in rows]
 
@@ -108,25 +110,41 @@ def test_a_members_email_code_arrives_within_seconds(tmp_path, backend, redis_ur
         worker = provider.spawn("worker")  # the default interval, as operators run it
         worker.wait_for_output("worker started")
         created = provider.run(
-            "members", "create", "--json", "--email", "jan@example.com",
-            "--password", "correct horse battery", "--given-name", "Jan",
-            "--family-name", "Kowalski", "--totp-secret", pyotp.random_base32(),
+            "members",
+            "create",
+            "--json",
+            "--email",
+            "jan@example.com",
+            "--password",
+            "correct horse battery",
+            "--given-name",
+            "Jan",
+            "--family-name",
+            "Kowalski",
+            "--totp-secret",
+            pyotp.random_base32(),
         )
         assert created.returncode == 0, created.stderr
         browser = requests.Session()
         page = browser.get(provider.url + "/login", timeout=10).text
         answer = browser.post(
             provider.url + "/login",
-            data={"login": "jan@example.com", "password": "correct horse battery",
-                  "csrf_token": csrf_token(page)},
-            allow_redirects=False, timeout=10,
+            data={
+                "login": "jan@example.com",
+                "password": "correct horse battery",
+                "csrf_token": csrf_token(page),
+            },
+            allow_redirects=False,
+            timeout=10,
         )
         assert answer.status_code == 302, answer.text
         page = browser.get(provider.url + "/login/verify/email", timeout=10).text
         asked = time.monotonic()
         sent = browser.post(
             provider.url + "/login/verify/email/send",
-            data={"csrf_token": csrf_token(page)}, allow_redirects=False, timeout=10,
+            data={"csrf_token": csrf_token(page)},
+            allow_redirects=False,
+            timeout=10,
         )
         assert sent.status_code == 302, sent.text
         [message] = sink.wait_for(1, timeout=10)
@@ -140,7 +158,8 @@ def test_a_members_email_code_arrives_within_seconds(tmp_path, backend, redis_ur
         verified = browser.post(
             provider.url + "/login/verify/email",
             data={"code": code, "csrf_token": csrf_token(page)},
-            allow_redirects=False, timeout=10,
+            allow_redirects=False,
+            timeout=10,
         )
         assert verified.status_code == 302, verified.text
         assert "mam_session" in browser.cookies
@@ -223,9 +242,7 @@ def test_two_workers_never_send_the_same_mail_or_notification_twice(provider, re
     assert all(row.attempts == 1 and row.sent_at for row in _rows(app, OutgoingMail))
 
 
-def test_the_apps_background_delivery_and_a_worker_send_each_notification_once(
-    provider, receiver
-):
+def test_the_apps_background_delivery_and_a_worker_send_each_notification_once(provider, receiver):
     app = provider.app()
     client_pk = _partner_client(app)
     worker = provider.spawn(*WORKER)

@@ -125,7 +125,9 @@ class OAuth:
         with patch.object(sso, "utcnow", lambda: moment) if auth_time else nullcontext():
             # The form as ``prompt=login`` shows it: also to a browser logged in already.
             response = post_form(
-                self.http, "/login", {"login": email, "password": password},
+                self.http,
+                "/login",
+                {"login": email, "password": password},
                 page="/login?prompt=login",
             )
             assert response.status_code == 302, response.get_data(as_text=True)[:500]

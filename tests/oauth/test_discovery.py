@@ -21,7 +21,7 @@ def test_metadata_lists_every_endpoint_and_only_what_is_supported(client):
     assert metadata["revocation_endpoint"] == f"{ISSUER}/oauth/revoke"
     assert metadata["introspection_endpoint"] == f"{ISSUER}/oauth/introspect"
     assert metadata["end_session_endpoint"] == f"{ISSUER}/oauth/logout"
-    assert "registration_endpoint" not in metadata
+    assert metadata["registration_endpoint"] == f"{ISSUER}/oauth/register"
     assert metadata["backchannel_logout_supported"] is True
     assert metadata["backchannel_logout_session_supported"] is True
     assert metadata["response_types_supported"] == ["code"]

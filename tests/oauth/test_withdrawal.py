@@ -275,10 +275,16 @@ def test_an_administrator_withdraws_from_the_command_line(oauth, rp, member_id):
 
 @pytest.mark.parametrize(
     "member, partner, field",
-    [("no-such-member", None, "member"), (None, "no-such-partner", "partner_id"),
-     ("9" * 200, None, "member"), (None, "p" * 200, "partner_id")],
+    [
+        ("no-such-member", None, "member"),
+        (None, "no-such-partner", "partner_id"),
+        ("9" * 200, None, "member"),
+        (None, "p" * 200, "partner_id"),
+    ],
 )
-def test_the_command_line_withdrawal_refuses_unknown_ids(oauth, rp, member_id, member, partner, field):
+def test_the_command_line_withdrawal_refuses_unknown_ids(
+    oauth, rp, member_id, member, partner, field
+):
     args = ["members", "withdraw-consent", member or member_id]
     args += ["--partner-id", partner or rp.partner_id, "--json"]
     result = oauth.app.test_cli_runner().invoke(args=args)
