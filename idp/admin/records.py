@@ -93,7 +93,7 @@ def retry(partner_id: str, notification_id: str):
     # Read as text and checked here, so an id that is no number is a form message too.
     number = int(notification_id) if notification_id.isascii() and notification_id.isdigit() else 0
     try:
-        status = outbox.retry_now(min(number, 2**63 - 1), partner_id, operator_id=g.operator_id)
+        status = outbox.retry_now(number, partner_id, operator_id=g.operator_id)
     except ServiceError as error:
         if find_partner(partner_id) is None:
             abort(404)
