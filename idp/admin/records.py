@@ -85,13 +85,15 @@ def notifications(partner_id: str):
     return _notifications_page(partner_id)
 
 
-@blueprint.post("/partners/<partner_id>/notifications/<int:notification_id>/retry")
-def retry(partner_id: str, notification_id: int):
+@blueprint.post("/partners/<partner_id>/notifications/<notification_id>/retry")
+def retry(partner_id: str, notification_id: str):
     form = ConfirmForm()
     if not form.validate_on_submit():
         return _notifications_page(partner_id, _("The form has expired. Please try again.")), 400
+    # Read as text and checked here, so an id that is no number is a form message too.
+    number = int(notification_id) if notification_id.isascii() and notification_id.isdigit() else 0
     try:
-        status = outbox.retry_now(notification_id, partner_id, operator_id=g.operator_id)
+        status = outbox.retry_now(number, partner_id, operator_id=g.operator_id)
     except ServiceError as error:
         if find_partner(partner_id) is None:
             abort(404)

@@ -41,9 +41,13 @@ def operators_only():
         return redirect(login_url(this_page()))
     if not staff.two_factor(session):
         return redirect(login_url(this_page(), prompt="login"))
-    if staff.role_of(session.member_id) is None:
+    role = staff.role_of(session.member_id)
+    if role is None:
         abort(403)
+    if request.method not in ("GET", "HEAD") and not staff.may_act(role):
+        abort(403)  # an auditor reads the console and changes nothing
     g.operator_id = session.member_id
+    g.operator_may_act = staff.may_act(role)
     member = sso.current_member()
     if member is not None and member.locale:
         g.member_locale = member.locale
@@ -61,7 +65,10 @@ def operator_navigation():
         except (RuntimeError, SQLAlchemyError):  # no request, or a failed transaction
             return False
 
-    return {"is_operator": is_operator}
+    def may_act() -> bool:
+        return bool(g.get("operator_may_act"))
+
+    return {"is_operator": is_operator, "may_act": may_act}
 
 
 #: The services' refusals a console page can meet, in the operator's language.

@@ -12,7 +12,7 @@ staff = AppGroup("staff", help="Miles & More staff: operators of the console.")
 
 @staff.command("add", cls=JSONCommand)
 @click.argument("member")
-@click.option("--role", default="admin", show_default=True, help="admin.")
+@click.option("--role", default="admin", show_default=True, help="admin, or auditor (reads only).")
 @json_option
 def add_staff_command(as_json: bool, member: str, role: str) -> None:
     """Make a member (id, email address or card number) an operator who may use /admin."""

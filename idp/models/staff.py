@@ -10,14 +10,17 @@ from sqlalchemy.orm import Mapped, mapped_column
 from idp.extensions import db
 from idp.models.types import UTCDateTime, utcnow
 
-#: ``admin``: approves, suspends and reinstates clients, retries notifications,
-#: reads the audit log and the login analytics.
-STAFF_ROLES = ("admin",)
+#: ``admin``: approves, rejects, suspends and reinstates clients, retries
+#: notifications, and reads everything. ``auditor``: reads the console (queue,
+#: clients, notifications, audit log, analytics) and changes nothing.
+STAFF_ROLES = ("admin", "auditor")
+#: The roles that may act (every POST of the console).
+ACTING_ROLES = ("admin",)
 
 
 class StaffMember(db.Model):
     __tablename__ = "staff_members"
-    __table_args__ = (CheckConstraint("role IN ('admin')", name="staff_role"),)
+    __table_args__ = (CheckConstraint("role IN ('admin', 'auditor')", name="staff_role"),)
 
     member_id: Mapped[str] = mapped_column(
         ForeignKey("members.id", ondelete="CASCADE"), primary_key=True

@@ -20,6 +20,8 @@ from idp.services import audit
 from idp.services import notification_delivery as delivery
 from idp.services.errors import Conflict, NotFound
 
+#: The largest id the outbox's (32-bit) key holds; a larger one is no notification.
+MAX_ID = 2**31 - 1
 #: Notifications listed per partner, newest first.
 LISTED = 200
 
@@ -71,6 +73,8 @@ def for_partner(partner_id: str) -> list[Entry]:
 
 def retry_now(notification_id: int, partner_id: str, operator_id: str | None = None) -> str:
     """One attempt now at a notification of ``partner_id``; returns the outcome's status."""
+    if not 0 < notification_id <= MAX_ID:
+        raise NotFound("No such notification for this partner.", "notification_id")
     found = db.session.execute(
         select(PartnerNotification.id, PartnerNotification.delivered_at, Client.client_id)
         .join(Client, Client.id == PartnerNotification.client_id)

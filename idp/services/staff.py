@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from idp.extensions import db
 from idp.models import Member, SSOSession, StaffMember
-from idp.models.staff import STAFF_ROLES
+from idp.models.staff import ACTING_ROLES, STAFF_ROLES
 from idp.services import audit
 from idp.services.errors import InvalidInput
 from idp.services.member_reference import require_member
@@ -36,6 +36,11 @@ def add_staff(reference: str, role: str = "admin") -> tuple[Member, StaffMember]
 def role_of(member_id: str) -> str | None:
     staff = db.session.get(StaffMember, member_id)
     return staff.role if staff is not None else None
+
+
+def may_act(role: str | None) -> bool:
+    """Whether the role may change anything through the console (not only read)."""
+    return role in ACTING_ROLES
 
 
 def two_factor(sso: SSOSession) -> bool:

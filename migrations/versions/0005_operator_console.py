@@ -36,7 +36,9 @@ def upgrade():
         sa.Column("member_id", sa.String(length=32), nullable=False),
         sa.Column("role", sa.String(length=16), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.CheckConstraint("role IN ('admin')", name=op.f("ck_staff_members_staff_role")),
+        sa.CheckConstraint(
+            "role IN ('admin', 'auditor')", name=op.f("ck_staff_members_staff_role")
+        ),
         sa.ForeignKeyConstraint(
             ["member_id"],
             ["members.id"],

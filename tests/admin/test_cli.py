@@ -28,7 +28,8 @@ def test_staff_add_takes_an_id_email_or_card_number(app, runner, how):
     assert code == 0 and body == {"member_id": member_id, "role": "admin"}
     with app.app_context():
         assert role_of(member_id) == "admin"
-    # Twice is the same operator, not a second row.
+    # An auditor made admin, and twice is the same operator, not a second row.
+    assert run(runner, "staff", "add", reference[how], "--role", "auditor")[1]["role"] == "auditor"
     assert run(runner, "staff", "add", reference[how], "--role", "admin")[0] == 0
     with app.app_context():
         assert db.session.query(StaffMember).filter_by(member_id=member_id).count() == 1
@@ -41,6 +42,10 @@ def test_staff_add_refusals(app, runner):
     code, body = run(runner, "staff", "add", "nobody@example.com")
     assert code == 1 and body["error"] == "not_found" and body["field"] == "member"
     code, body = run(runner, "staff", "add", member_id, "--role", "root")
+    assert code == 1 and body["error"] == "invalid_input" and body["field"] == "role"
+    code, body = run(runner, "staff", "add", "   ")
+    assert code == 1 and body["error"] == "not_found"
+    code, body = run(runner, "staff", "add", member_id, "--role", "")
     assert code == 1 and body["error"] == "invalid_input" and body["field"] == "role"
     with app.app_context():
         assert role_of(member_id) is None

@@ -109,3 +109,29 @@ def test_members_see_no_administration_link(console):
 def test_the_console_speaks_four_languages(console, operator, language, heading):
     html = console.http.get(f"/admin?ui_locales={language}").get_data(as_text=True)
     assert h1(html) == heading
+
+
+def test_an_auditor_reads_the_console_and_changes_nothing(console):
+    rp = console.waiting_client()
+    with console.app.app_context():
+        from idp.services.approval import suspend
+
+        other = console.client("Suspended Partner")
+        suspend(other.client_id, "abuse")
+    auditor = console.member()
+    with console.app.app_context():
+        add_staff(auditor, role="auditor")
+    console.login(auditor)
+    for page in PAGES:
+        assert console.http.get(page).status_code == 200, page
+    queue = console.http.get("/admin").get_data(as_text=True)
+    assert rp.client_id in queue and ">Approve</button>" not in queue
+    clients = console.http.get("/admin/clients").get_data(as_text=True)
+    assert ">Suspend</button>" not in clients and ">Reinstate</button>" not in clients
+    html = console.http.get("/account").get_data(as_text=True)
+    token = html.split('name="csrf_token" value="')[1].split('"')[0]
+    for url in actions(rp) + [f"/admin/clients/{other.client_id}/reinstate"]:
+        response = console.http.post(url, data={"csrf_token": token, "reason": "x"})
+        assert response.status_code == 403, url
+    assert console.client_row(rp.client_id).approval_status == "waiting"
+    assert console.client_row(other.client_id).suspended

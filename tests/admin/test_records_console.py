@@ -210,3 +210,14 @@ def test_the_audit_log_exports_as_csv_and_json(console, operator):
 
     refused = _audit(console, since="nonsense", format="csv")
     assert refused.status_code == 400 and refused.mimetype == "text/html"
+
+
+@pytest.mark.parametrize("notification_id", ["abc", "0", "99999999999999999999999", "٣"])
+def test_a_notification_id_that_is_no_number_is_a_form_message(console, operator, notification_id):
+    rp = console.client()
+    response = console.post(
+        f"/admin/partners/{rp.partner_id}/notifications/{notification_id}/retry",
+        page=f"/admin/partners/{rp.partner_id}/notifications",
+    )
+    assert response.status_code == 404
+    assert "No such notification" in alert_text(response.get_data(as_text=True))
