@@ -26,6 +26,9 @@ from sqlalchemy.orm import scoped_session, sessionmaker
 from idp import create_app
 from idp.extensions import db, limiter
 
+#: The browser fixtures, shared by every folder (see the module).
+pytest_plugins = ("tests.browser",)
+
 TEST_DATA_KEYS = ("x5lSXtcYGmAibTpQ4D0dbFVl6eO4Zm7bY4U2jW2yZ9A=",)
 TEST_SECRET_KEY = "test-secret-key-" + "k" * 40
 

@@ -11,13 +11,7 @@ import pytest
 
 from idp.services import approval
 from idp.services.staff import add_staff
-from tests.e2e.conftest import (  # noqa: F401  (the browser fixtures)
-    _transaction,
-    artifacts,
-    browser,
-    context,
-    live_server,
-)
+from tests.e2e.conftest import _transaction, live_server  # noqa: F401  (the live server)
 from tests.factories import make_client, make_member, make_partner
 
 pytestmark = pytest.mark.browser

@@ -1,18 +1,15 @@
 """Browser tests: the provider served on a free loopback port, driven by Debian's chromium.
 
 Each module gets a server with a database of its own (migrated, not rolled
-back: the browser and the server share it across requests). Screenshots go to
-``test-artifacts/`` at the repository root.
+back: the browser and the server share it across requests). The browser
+fixtures themselves are in ``tests/browser.py``, one for the whole run.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 import socket
 import threading
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -21,19 +18,6 @@ from werkzeug.serving import make_server
 
 from idp.extensions import db
 from tests.conftest import make_test_app
-
-CHROMIUM = os.environ.get("IDP_TEST_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-    "--no-first-run",
-]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 pytestmark = pytest.mark.browser
 
@@ -85,34 +69,3 @@ def live_server(tmp_path_factory):
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
-        pytest.skip(f"chromium is not installed at {CHROMIUM} (make browser installs it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def context(browser):
-    context = browser.new_context(locale="en-GB", viewport={"width": 1200, "height": 900})
-    context.set_default_timeout(10_000)
-    yield context
-    context.close()
-
-
-@pytest.fixture
-def page(context):
-    return context.new_page()
-
-
-@pytest.fixture(scope="session")
-def artifacts() -> Path:
-    ARTIFACTS.mkdir(exist_ok=True)
-    return ARTIFACTS

@@ -12,7 +12,6 @@ import pytest
 
 from idp.config import check_providers
 from idp.linking import metadata
-from tests.e2e.conftest import artifacts, browser, context, page  # noqa: F401  (for the browser test)
 from tests.linking.fake_upstream import FakeUpstream
 from tests.linking.upstream import AirlineIdService
 from tests.live.server import SCRIPT, free_port
