@@ -21,6 +21,7 @@ from idp.models import (
     ConsentRecord,
     ConsentStep,
     EmailCode,
+    InitialAccessToken,
     Lockout,
     OutgoingMail,
     PartnerNotification,
@@ -43,6 +44,7 @@ PURGED_TABLES = (
     "partner_notifications",
     "lockouts",
     "upstream_requests",
+    "initial_access_tokens",
 )
 MODELS = {
     "tokens": Token,
@@ -55,6 +57,7 @@ MODELS = {
     "partner_notifications": PartnerNotification,
     "lockouts": Lockout,
     "upstream_requests": UpstreamRequest,
+    "initial_access_tokens": InitialAccessToken,
 }
 
 
@@ -324,6 +327,19 @@ def seed() -> Seeded:
     upstream_request(False, expires_at=long_ago, used_at=long_ago)
     upstream_request(True, expires_at=recently)  # within the grace
     upstream_request(True)  # still waiting for the airline
+
+    # RFC 7591 initial access tokens.
+    def initial_token(keep: bool, **fields):
+        values = dict(token_hash=_hash(), partner_id=client.partner_id, max_uses=None, uses=0,
+                      expires_at=later, created_at=long_ago)
+        values.update(fields)
+        return add("initial_access_tokens", InitialAccessToken(**values), keep)
+
+    initial_token(False, expires_at=long_ago)
+    initial_token(False, expires_at=long_ago, max_uses=1, uses=1)
+    initial_token(True, expires_at=recently)  # within the grace
+    initial_token(True, max_uses=3, uses=3)  # used up, but not yet expired
+    initial_token(True)  # still usable
 
     db.session.commit()
     out.consent_records = db.session.scalar(select(db.func.count(ConsentRecord.id)))

@@ -25,6 +25,9 @@ table                         deleted when
 ``lockouts``                  not locked and untouched for ``RETENTION``
 ``upstream_requests``         requests sent to an airline's ID service, expired more than
                               ``GRACE`` ago, answered or not
+``initial_access_tokens``     RFC 7591 initial access tokens expired more than ``GRACE`` ago,
+                              used up or not (the clients they registered keep no link to
+                              them; the audit log names each registration)
 ============================  ===============================================================
 
 Never deleted here: ``consent_records`` and ``linking_records`` (the evidence
@@ -56,6 +59,7 @@ from idp.models import (
     Consent,
     ConsentStep,
     EmailCode,
+    InitialAccessToken,
     Lockout,
     OutgoingMail,
     PartnerNotification,
@@ -187,6 +191,7 @@ RULES: tuple[Rule, ...] = (
         ),
     ),
     Rule(UpstreamRequest, lambda now: UpstreamRequest.expires_at < now - GRACE),
+    Rule(InitialAccessToken, lambda now: InitialAccessToken.expires_at < now - GRACE),
 )
 
 
