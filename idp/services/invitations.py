@@ -153,7 +153,7 @@ def invite(partner: Partner, inviter_id: str, email: str) -> DeveloperInvitation
     with force_locale(str(get_locale() or "en")):
         subject = _("Join %(partner)s on Miles & More for developers", partner=partner.name)
         body = render_template(
-            "developers/invitation_mail.txt",
+            "mail/developer_invitation.txt",
             partner=partner,
             link=link,
             days=INVITATION_LIFETIME.days,
