@@ -68,7 +68,9 @@ def register(partner_id: str):
         abort(404)
     form = ClientForm()
     if form.validate_on_submit():
-        base = ClientRequest(partner_id=partner.id, client_name="", redirect_uris=[], scope="openid")
+        base = ClientRequest(
+            partner_id=partner.id, client_name="", redirect_uris=[], scope="openid"
+        )
         try:
             client, secret = registration.register_partner_client(form.to_request(base))
         except (FormError, ServiceError) as error:
@@ -79,7 +81,9 @@ def register(partner_id: str):
             flash(_("%(client)s is registered.", client=client.client_name))
             return redirect(url_for(".edit", client_id=client.client_id))
     status = 400 if form.errors else 200
-    return render_template("developers/client_form.html", form=form, partner=partner, client=None), status
+    return render_template(
+        "developers/client_form.html", form=form, partner=partner, client=None
+    ), status
 
 
 # -- edit ----------------------------------------------------------------------------

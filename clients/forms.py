@@ -38,16 +38,22 @@ class Text:
 class PartnerForm(FlaskForm):
     name = StringField(
         _l("Organisation name"),
-        validators=[InputRequired(_l("Enter the name of your organisation.")), Text(),
-                    Length(max=200, message=_l("The name is too long."))],
+        validators=[
+            InputRequired(_l("Enter the name of your organisation.")),
+            Text(),
+            Length(max=200, message=_l("The name is too long.")),
+        ],
     )
 
 
 class InvitationForm(FlaskForm):
     email = StringField(
         _l("Email address of the developer"),
-        validators=[InputRequired(_l("Enter an email address.")), Text(),
-                    Length(max=254, message=_l("Enter an email address."))],
+        validators=[
+            InputRequired(_l("Enter an email address.")),
+            Text(),
+            Length(max=254, message=_l("Enter an email address.")),
+        ],
     )
 
 
@@ -57,11 +63,15 @@ class CheckboxList(SelectMultipleField):
 
 
 def _url(label):
-    return StringField(label, validators=[Text(), Length(max=2000, message=_l("The URL is too long."))])
+    return StringField(
+        label, validators=[Text(), Length(max=2000, message=_l("The URL is too long."))]
+    )
 
 
 def _lines(label):
-    return TextAreaField(label, validators=[Text(), Length(max=45000, message=_l("Too many URIs."))])
+    return TextAreaField(
+        label, validators=[Text(), Length(max=45000, message=_l("Too many URIs."))]
+    )
 
 
 class ClientForm(FlaskForm):
@@ -72,7 +82,8 @@ class ClientForm(FlaskForm):
     redirect_uris = _lines(_l("Redirect URIs"))
     post_logout_redirect_uris = _lines(_l("Post-logout redirect URIs"))
     purposes = CheckboxList(
-        _l("Purposes"), choices=[(name, PURPOSE_TEXTS[name]) for name in PURPOSES],
+        _l("Purposes"),
+        choices=[(name, PURPOSE_TEXTS[name]) for name in PURPOSES],
         validate_choice=True,
     )
     public = BooleanField(_l("Public client (no secret)"))
@@ -84,7 +95,8 @@ class ClientForm(FlaskForm):
     jwks = TextAreaField(_l("Public keys (JWKS as JSON)"), validators=[Text(), Length(max=20000)])
     jwks_uri = _url(_l("JWKS URL"))
     access_token_ttl = StringField(
-        _l("Access token lifetime (seconds)"), default=str(defaults.ACCESS_TOKEN_SECONDS),
+        _l("Access token lifetime (seconds)"),
+        default=str(defaults.ACCESS_TOKEN_SECONDS),
         validators=[Text()],
     )
     grant_ttl = StringField(
@@ -109,8 +121,13 @@ class ClientForm(FlaskForm):
         self.jwks_uri.data = client.jwks_uri or ""
         self.access_token_ttl.data = str(client.access_token_ttl)
         self.grant_ttl.data = str(client.grant_ttl)
-        for name in ("policy_uri", "tos_uri", "backchannel_logout_uri", "security_event_uri",
-                     "sector_identifier_uri"):
+        for name in (
+            "policy_uri",
+            "tos_uri",
+            "backchannel_logout_uri",
+            "security_event_uri",
+            "sector_identifier_uri",
+        ):
             getattr(self, name).data = getattr(client, name) or ""
 
     def to_request(self, base: ClientRequest) -> ClientRequest:
@@ -131,20 +148,29 @@ class ClientForm(FlaskForm):
         base.jwks_uri = _optional(self.jwks_uri.data)
         base.access_token_ttl = _seconds(self.access_token_ttl.data, "access_token_ttl")
         base.grant_ttl = _seconds(self.grant_ttl.data, "grant_ttl")
-        for name in ("logo_uri", "policy_uri", "tos_uri", "backchannel_logout_uri",
-                     "security_event_uri", "sector_identifier_uri"):
+        for name in (
+            "logo_uri",
+            "policy_uri",
+            "tos_uri",
+            "backchannel_logout_uri",
+            "security_event_uri",
+            "sector_identifier_uri",
+        ):
             setattr(base, name, _optional(getattr(self, name).data))
         return base
 
 
 class RotateSecretForm(FlaskForm):
-    grace_hours = StringField(_l("Keep the old secret working for (hours)"), default="24",
-                              validators=[Text()])
+    grace_hours = StringField(
+        _l("Keep the old secret working for (hours)"), default="24", validators=[Text()]
+    )
 
     def grace_seconds(self) -> int:
         text = (self.grace_hours.data or "").strip()
         if not text.isdigit() or int(text) > MAX_GRACE_HOURS:
-            raise FormError("grace_hours", _l("Give a whole number of hours from 0 to 168 (7 days)."))
+            raise FormError(
+                "grace_hours", _l("Give a whole number of hours from 0 to 168 (7 days).")
+            )
         return int(text) * 3600
 
 
@@ -182,5 +208,5 @@ def _jwks(text: str | None):
     except ValueError as exc:
         raise FormError("jwks", _l("The public keys are not valid JSON.")) from exc
     if not isinstance(value, dict):
-        raise FormError("jwks", _l("The public keys are a JSON object with a \"keys\" list."))
+        raise FormError("jwks", _l('The public keys are a JSON object with a "keys" list.'))
     return value

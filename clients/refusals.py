@@ -11,7 +11,11 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 #: Service field -> the portal form's field (the others are named alike).
-FORM_FIELDS = {"scope": "purposes", "grant_types": "token_endpoint_auth_method", "grace": "grace_hours"}
+FORM_FIELDS = {
+    "scope": "purposes",
+    "grant_types": "token_endpoint_auth_method",
+    "grace": "grace_hours",
+}
 
 MESSAGES = {
     "A client needs a name of up to 200 characters.": _l(
@@ -83,8 +87,14 @@ FIELD_RULES = {
     "grace_hours": _l("Give a whole number of hours from 0 to 168 (7 days)."),
 }
 URL_RULE = _l("Enter an https URL (http only for loopback), without a fragment.")
-URL_FIELDS = ("logo_uri", "jwks_uri", "policy_uri", "tos_uri", "backchannel_logout_uri",
-              "security_event_uri")
+URL_FIELDS = (
+    "logo_uri",
+    "jwks_uri",
+    "policy_uri",
+    "tos_uri",
+    "backchannel_logout_uri",
+    "security_event_uri",
+)
 
 
 def form_field(service_field: str | None) -> str | None:

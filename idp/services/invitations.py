@@ -100,7 +100,9 @@ def create_own_partner(name: str, member_id: str) -> Partner:
     partner = Partner(name=name, category="partner_company")
     db.session.add(partner)
     db.session.flush()
-    audit.record("partner.created", member_id=member_id, partner_id=partner.id, category="partner_company")
+    audit.record(
+        "partner.created", member_id=member_id, partner_id=partner.id, category="partner_company"
+    )
     db.session.add(PartnerDeveloper(partner_id=partner.id, member_id=member_id))
     audit.record("partner.developer_added", member_id=member_id, partner_id=partner.id)
     db.session.commit()

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from idp.extensions import db
 from idp.models import AuditEvent, Client
 from idp.services.registration import add_developer, create_partner
+from tests.e2e.conftest import artifacts, browser, live_server  # noqa: F401  (browser tests)
 from tests.login_flow import csrf_token
 from tests.oauth.conftest import OAuth
 

@@ -18,16 +18,13 @@ import pytest
 import requests
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
-from idp.services.registration import ClientRequest, add_developer, create_partner
-from idp.services.registration import register_partner_client
-from idp.services.staff import add_staff
-from tests.e2e.conftest import (  # noqa: F401  (the fixtures of the browser tests)
-    artifacts,
-    browser,
-    context,
-    live_server,
-    page,
+from idp.services.registration import (
+    ClientRequest,
+    add_developer,
+    create_partner,
+    register_partner_client,
 )
+from idp.services.staff import add_staff
 from tests.factories import make_member
 
 pytestmark = pytest.mark.browser

@@ -40,7 +40,9 @@ def test_a_member_who_is_no_developer_gets_403_and_may_create_a_partner(portal):
 
     page = portal.http.get("/developers/partners/new")
     assert h1(page.get_data(as_text=True)) == "Create a partner organisation"
-    response = portal.post("/developers/partners/new", {"name": "Rail & Fly"}, "/developers/partners/new")
+    response = portal.post(
+        "/developers/partners/new", {"name": "Rail & Fly"}, "/developers/partners/new"
+    )
     assert response.status_code == 302
     html = portal.http.get("/developers").get_data(as_text=True)
     assert h1(html) == "Partner developers" and "Rail &amp; Fly" in html
@@ -74,7 +76,9 @@ def test_another_partners_clients_are_not_found(portal):
         assert portal.http.get(url).status_code == 404, url
     response = portal.post(f"/developers/clients/{rp.client_id}/submit")
     assert response.status_code == 404
-    response = portal.post(f"/developers/clients/{rp.client_id}/rotate-secret", {"grace_hours": "1"})
+    response = portal.post(
+        f"/developers/clients/{rp.client_id}/rotate-secret", {"grace_hours": "1"}
+    )
     assert response.status_code == 404
     assert portal.clients_of(rp.partner_id)[0].submitted_at is None
 
@@ -132,10 +136,12 @@ def test_register_shows_the_secret_once_and_the_client_is_a_draft(portal):
     assert event.client_id == client.client_id
 
     home = portal.http.get("/developers").get_data(as_text=True)
-    assert f"<h2 id=\"client-{client.client_id}\">Sky Hotels Booking</h2>" in home
+    assert f'<h2 id="client-{client.client_id}">Sky Hotels Booking</h2>' in home
     assert ">Draft</span>" in home and ">Submit for approval</button>" in home
     assert secret not in home
-    assert secret not in portal.http.get(f"/developers/clients/{client.client_id}").get_data(as_text=True)
+    assert secret not in portal.http.get(f"/developers/clients/{client.client_id}").get_data(
+        as_text=True
+    )
     del member_id
 
 
@@ -152,7 +158,11 @@ BAD_INPUTS = [
     ({"redirect_uris": ""}, "redirect_uris", "at least one redirect URI"),
     ({"redirect_uris": "http://shop.example/cb"}, "redirect_uris", "loopback only"),
     ({"redirect_uris": "https://shop.example/cb#x"}, "redirect_uris", "without a fragment"),
-    ({"post_logout_redirect_uris": "javascript:alert(1)"}, "post_logout_redirect_uris", "reverse-DNS"),
+    (
+        {"post_logout_redirect_uris": "javascript:alert(1)"},
+        "post_logout_redirect_uris",
+        "reverse-DNS",
+    ),
     ({"logo_uri": "http://shop.example/logo.png"}, "logo_uri", "https URL"),
     ({"policy_uri": "ftp://shop.example/p"}, "policy_uri", "https URL"),
     ({"tos_uri": "not a url"}, "tos_uri", "https URL"),
@@ -220,7 +230,9 @@ def test_edit_changes_the_client_and_a_bad_change_writes_nothing(portal):
     (event,) = portal.events("client.updated")
     assert "client_name" in event.details["fields"]
 
-    response = portal.post(url, {**form, "client_name": "Other", "redirect_uris": "http://x.example/cb"}, page=url)
+    response = portal.post(
+        url, {**form, "client_name": "Other", "redirect_uris": "http://x.example/cb"}, page=url
+    )
     assert response.status_code == 400
     assert "loopback only" in alert_text(response.get_data(as_text=True))
     (same,) = portal.clients_of(partner_id)
@@ -319,7 +331,9 @@ def test_the_consent_screen_preview_in_four_languages(portal, language, words):
     _member, partner_id = portal.developer()
     portal.register(partner_id, purposes=["miles"])
     (client,) = portal.clients_of(partner_id)
-    response = portal.http.get(f"/developers/clients/{client.client_id}/preview?language={language}")
+    response = portal.http.get(
+        f"/developers/clients/{client.client_id}/preview?language={language}"
+    )
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert h1(html) == "Consent screen preview"
