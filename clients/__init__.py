@@ -8,4 +8,4 @@ from flask import Blueprint
 
 blueprint = Blueprint("developers", __name__, url_prefix="/developers", template_folder="templates")
 
-from clients import client_pages, views  # noqa: E402, F401  (attach the routes)
+from clients import client_pages, preview, views  # noqa: E402, F401  (attach the routes)

@@ -1,4 +1,4 @@
-"""Registering and editing a partner's clients, the secret shown once, approval, the preview.
+"""Registering and editing a partner's clients, the secret shown once, approval.
 
 The form is read into a ``ClientRequest`` and handed whole to the registration
 service, which checks every rule (the same as RFC 7591's) before it writes
@@ -10,32 +10,26 @@ shows it; the page is never cached.
 from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
-from flask_babel import force_locale
 from flask_babel import gettext as _
-from markupsafe import Markup
 
 from clients import blueprint
 from clients.forms import ClientForm, FormError, RotateSecretForm
 from clients.refusals import form_field, message_for
 from clients.views import STATUS_TEXTS, portal_page, status_code_of
-from idp.locales import LOCALES
 from idp.services import approval, invitations, registration
 from idp.services.client_metadata import ClientRequest
 from idp.services.errors import ServiceError
-from idp.web import consent_screen
 from idp.web.forms import ConfirmForm
 
-LANGUAGE_NAMES = {"en": "English", "de": "Deutsch", "nl": "Nederlands", "pl": "Polski"}
 
-
-def _own_client(client_id: str):
+def own_client(client_id: str):
     try:
         return invitations.client_for_developer(client_id, g.developer_id)
     except ServiceError:
         abort(404)
 
 
-def _show_refusal(form, error) -> None:
+def show_refusal(form, error) -> None:
     """The refusal next to the field it is about (the name, when the service names none)."""
     name = form_field(getattr(error, "field", None))
     field = getattr(form, name, None) if name else None
@@ -74,7 +68,7 @@ def register(partner_id: str):
         try:
             client, secret = registration.register_partner_client(form.to_request(base))
         except (FormError, ServiceError) as error:
-            _show_refusal(form, error)
+            show_refusal(form, error)
         else:
             if secret:
                 return _secret_page(client, secret, _("Client registered"))
@@ -89,7 +83,7 @@ def register(partner_id: str):
 # -- edit ----------------------------------------------------------------------------
 
 
-def _client_page(client, form=None, rotate_form=None, alert=None, status=200):
+def client_page(client, form=None, rotate_form=None, alert=None, status=200):
     if form is None:
         form = ClientForm(formdata=None)
         form.fill_from(client)
@@ -108,9 +102,9 @@ def _client_page(client, form=None, rotate_form=None, alert=None, status=200):
 
 @blueprint.route("/clients/<client_id>", methods=["GET", "POST"])
 def edit(client_id: str):
-    client = _own_client(client_id)
+    client = own_client(client_id)
     if request.method == "GET":
-        return _client_page(client)
+        return client_page(client)
     form = ClientForm()
     if form.validate_on_submit():
         try:
@@ -119,13 +113,13 @@ def edit(client_id: str):
             )
         except (FormError, ServiceError) as error:
             # The service checks every rule before it changes the client: nothing to undo.
-            _show_refusal(form, error)
+            show_refusal(form, error)
         else:
             if secret:
                 return _secret_page(changed, secret, _("Client secret"))
             flash(_("Your changes to %(client)s are saved.", client=changed.client_name))
             return redirect(url_for(".edit", client_id=changed.client_id))
-    return _client_page(client, form=form, status=400)
+    return client_page(client, form=form, status=400)
 
 
 # -- approval and the secret ---------------------------------------------------------------
@@ -133,7 +127,7 @@ def edit(client_id: str):
 
 @blueprint.post("/clients/<client_id>/submit")
 def submit(client_id: str):
-    client = _own_client(client_id)
+    client = own_client(client_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
@@ -146,7 +140,7 @@ def submit(client_id: str):
 
 @blueprint.post("/clients/<client_id>/rotate-secret")
 def rotate_secret(client_id: str):
-    client = _own_client(client_id)
+    client = own_client(client_id)
     form = RotateSecretForm()
     if form.validate_on_submit():
         try:
@@ -155,43 +149,9 @@ def rotate_secret(client_id: str):
             form.grace_hours.errors = [str(error.message)]
         except ServiceError as error:
             if form_field(error.field) != "grace_hours":
-                return _client_page(client, alert=message_for(error.message, None), status=400)
+                return client_page(client, alert=message_for(error.message, None), status=400)
             form.grace_hours.errors = [message_for(error.message, "grace_hours")]
         else:
             until = client.previous_secret_expires_at
             return _secret_page(client, secret, _("New client secret"), grace_until=until)
-    return _client_page(client, rotate_form=form, status=400)
-
-
-# -- the consent screen as members will see it ----------------------------------------------
-
-
-@blueprint.route("/clients/<client_id>/preview")
-def preview(client_id: str):
-    client = _own_client(client_id)
-    language = request.args.get("language", "en")
-    if language not in LOCALES:
-        language = "en"
-    with force_locale(language):
-        shown = consent_screen.preview(client)
-        screen_html = Markup(  # noqa: S704  (rendered by an autoescaping template)
-            render_template(
-                "admin/_consent_preview.html",
-                screen=shown,
-                client=client,
-                partner=client.partner,
-                logo_uri=client.partner.logo_uri or _https_only(client.logo_uri),
-            )
-        )
-    return render_template(
-        "developers/preview.html",
-        client=client,
-        screen_html=screen_html,
-        language=language,
-        languages=LANGUAGE_NAMES,
-        status_texts=STATUS_TEXTS,
-    )
-
-
-def _https_only(uri: str | None) -> str | None:
-    return uri if uri and uri.startswith("https://") else None
+    return client_page(client, rotate_form=form, status=400)

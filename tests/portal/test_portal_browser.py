@@ -73,6 +73,11 @@ def test_register_preview_submit_approve_and_a_member_logs_in(live_server, brows
     page.get_by_label("Redirect URIs", exact=True).fill(redirect_uri)
     page.get_by_label("Registration on the partner's website").check()
     page.get_by_label("Privacy policy URL").fill("https://sky-hotels.example/privacy")
+    # The live preview: the unsaved form, in the four languages.
+    page.get_by_role("button", name="Preview", exact=True).click()
+    german = page.get_by_role("region", name="Deutsch")
+    assert "Sky Hotels Booking möchte Ihr Miles & More Konto verwenden" in german.inner_text()
+    page.go_back()
     page.get_by_role("button", name="Register", exact=True).click()
     assert page.get_by_role("heading", level=1).inner_text() == "Client registered"
     client_id = page.locator("#client-id").inner_text()

@@ -361,3 +361,57 @@ def test_the_preview_shows_the_words_of_the_consent_screen(portal, app):
         screen = consent_screen.preview(stored)
         for line in (screen.lead, screen.responsibility, screen.withdrawal, screen.groups[0].title):
             assert line in unescape(html), line
+
+
+def _live_preview(portal, url: str, form_page: str, **fields):
+    form = {
+        "client_name": "Sky Hotels Booking",
+        "redirect_uris": REDIRECT,
+        "purposes": ["miles"],
+        "token_endpoint_auth_method": "client_secret_basic",
+        "access_token_ttl": "3600",
+        "grant_ttl": "7776000",
+        **fields,
+    }
+    return portal.post(url, form, page=form_page)
+
+
+def test_the_live_preview_shows_the_unsaved_form_in_four_languages(portal):
+    _member, partner_id = portal.developer()
+    new = f"/developers/partners/{partner_id}/clients/new"
+    assert ">Preview</button>" in portal.http.get(new).get_data(as_text=True)
+    response = _live_preview(portal, f"/developers/partners/{partner_id}/clients/preview", new)
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert h1(html) == "Consent screen preview" and "Nothing is saved yet" in html
+    for language in ("en", "de", "nl", "pl"):
+        assert f'class="consent consent-preview" lang="{language}"' in html
+    assert "möchte Ihr Miles &amp; More Konto verwenden" in html
+    assert portal.clients_of(partner_id) == [] and portal.events("client.registered") == []
+
+
+def test_the_live_preview_of_changes_saves_nothing(portal):
+    _member, partner_id = portal.developer()
+    portal.register(partner_id)
+    (client,) = portal.clients_of(partner_id)
+    url = f"/developers/clients/{client.client_id}"
+    response = _live_preview(portal, f"{url}/preview", url, client_name="Sky Hotels Rewards")
+    assert response.status_code == 200
+    assert "Sky Hotels Rewards would like to use" in response.get_data(as_text=True)
+    (same,) = portal.clients_of(partner_id)
+    assert same.client_name == "Sky Hotels Booking" and same.version == client.version
+
+
+def test_the_live_preview_refuses_what_registering_refuses(portal):
+    _member, partner_id = portal.developer()
+    new = f"/developers/partners/{partner_id}/clients/new"
+    response = _live_preview(
+        portal, f"/developers/partners/{partner_id}/clients/preview", new, redirect_uris=""
+    )
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert h1(html) == "Register a client"
+    assert "at least one redirect URI" in html.split('id="redirect_uris-error" role="alert">')[1]
+    other = portal.client("Other Partner", approved=False)
+    response = _live_preview(portal, f"/developers/clients/{other.client_id}/preview", new)
+    assert response.status_code == 404
