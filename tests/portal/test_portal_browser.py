@@ -73,6 +73,7 @@ def test_register_preview_submit_approve_and_a_member_logs_in(live_server, brows
     page.get_by_label("Redirect URIs", exact=True).fill(redirect_uri)
     page.get_by_label("Registration on the partner's website").check()
     page.get_by_label("Privacy policy URL").fill("https://sky-hotels.example/privacy")
+    page.screenshot(path=str(artifacts / "portal-register.png"), full_page=True)
     # The live preview: the unsaved form, in the four languages.
     page.get_by_role("button", name="Preview", exact=True).click()
     german = page.get_by_role("region", name="Deutsch")
@@ -99,6 +100,7 @@ def test_register_preview_submit_approve_and_a_member_logs_in(live_server, brows
     page.wait_for_url("**/developers")
     section = page.get_by_role("region", name="Sky Hotels Booking")
     assert "Waiting for approval" in section.inner_text()
+    page.screenshot(path=str(artifacts / "portal-home.png"), full_page=True)
     developer.close()
 
     operator_id, op_email, op_password, op_key = new_member(live_server)
