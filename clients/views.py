@@ -11,7 +11,7 @@ sent to their own address.
 
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, render_template, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import SQLAlchemyError
@@ -146,13 +146,16 @@ def _invitation_page(token: str, alert=None, status=200):
     ), status
 
 
-@blueprint.route("/invitations/<token>")
-def invitation(token: str):
-    return _invitation_page(token)
+# The token travels in the query string and the form, never in the path: the access log
+# writes paths, and leaves query strings out because they carry one-time values.
+@blueprint.route("/invitation")
+def invitation():
+    return _invitation_page(request.args.get("token", ""))
 
 
-@blueprint.post("/invitations/<token>")
-def accept_invitation(token: str):
+@blueprint.post("/invitation")
+def accept_invitation():
+    token = request.form.get("token", "")
     member = sso.current_member()
     try:
         partner = invitations.accept(token, member)

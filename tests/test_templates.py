@@ -193,7 +193,7 @@ def walk_every_page(app, client, rendered: Rendered) -> None:
         page="/developers",
     )
     assert "mail/developer_invitation.txt" in rendered.names
-    page("/developers/invitations/no-such-token", status=404)
+    page("/developers/invitation?token=no-such-token", status=404)
     page("/logout")
     page("/oauth/logout")
     response = post_form(client, "/oauth/logout", {"confirm": "yes"}, page="/oauth/logout")

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 import secrets
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from flask import current_app, render_template
 from flask_babel import force_locale, get_locale
@@ -150,7 +151,7 @@ def invite(partner: Partner, inviter_id: str, email: str) -> DeveloperInvitation
     )
     db.session.add(invitation)
     db.session.flush()
-    link = f"{current_app.config['IDP'].issuer}/developers/invitations/{token}"
+    link = f"{current_app.config['IDP'].issuer}/developers/invitation?{urlencode({'token': token})}"
     # The invitee has no language on record yet: the inviter's is the best guess.
     with force_locale(str(get_locale() or "en")):
         subject = _("Join %(partner)s on Miles & More for developers", partner=partner.name)
