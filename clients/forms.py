@@ -86,6 +86,7 @@ class ClientForm(FlaskForm):
         choices=[(name, PURPOSE_TEXTS[name]) for name in PURPOSES],
         validate_choice=True,
     )
+    offline_access = BooleanField(_l("Ask members for access without time limit (offline_access)"))
     public = BooleanField(_l("Public client (no secret)"))
     token_endpoint_auth_method = SelectField(
         _l("Token endpoint authentication"),
@@ -115,6 +116,7 @@ class ClientForm(FlaskForm):
         self.redirect_uris.data = "\n".join(client.redirect_uris or [])
         self.post_logout_redirect_uris.data = "\n".join(client.post_logout_redirect_uris or [])
         self.purposes.data = list(client.purposes or [])
+        self.offline_access.data = "offline_access" in client.scopes
         self.public.data = client.token_endpoint_auth_method == "none"
         self.token_endpoint_auth_method.data = client.token_endpoint_auth_method
         self.jwks.data = json.dumps(client.jwks, indent=2) if client.jwks else ""
@@ -134,7 +136,10 @@ class ClientForm(FlaskForm):
         """``base`` with this form's fields; a field that cannot be read raises FormError."""
         public = bool(self.public.data)
         purposes = list(dict.fromkeys(self.purposes.data or []))
+        # SPEC.md §3: the scopes follow from the purposes; offline_access is asked separately.
         scopes = ["openid", *sorted(scopes_of_purposes(purposes) - {"openid", "offline_access"})]
+        if self.offline_access.data:
+            scopes.append("offline_access")
         base.client_name = (self.client_name.data or "").strip()
         base.redirect_uris = _split_lines(self.redirect_uris.data)
         base.post_logout_redirect_uris = _split_lines(self.post_logout_redirect_uris.data)
@@ -142,8 +147,11 @@ class ClientForm(FlaskForm):
         base.scope = " ".join(scopes)
         base.public = public
         base.token_endpoint_auth_method = "none" if public else self.token_endpoint_auth_method.data
-        # The usual grant types for the method: registration picks them.
-        base.grant_types = None
+        # A new client gets the usual grant types of its method (registration picks them);
+        # an edited one keeps its own, less client_credentials once it is public.
+        if base.grant_types is not None and public:
+            kept = [grant for grant in base.grant_types if grant != "client_credentials"]
+            base.grant_types = kept or None
         base.jwks = _jwks(self.jwks.data)
         base.jwks_uri = _optional(self.jwks_uri.data)
         base.access_token_ttl = _seconds(self.access_token_ttl.data, "access_token_ttl")

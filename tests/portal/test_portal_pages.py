@@ -415,3 +415,48 @@ def test_the_live_preview_refuses_what_registering_refuses(portal):
     other = portal.client("Other Partner", approved=False)
     response = _live_preview(portal, f"/developers/clients/{other.client_id}/preview", new)
     assert response.status_code == 404
+
+
+def test_offline_access_is_asked_only_when_ticked(portal):
+    _member, partner_id = portal.developer()
+    portal.register(partner_id, client_name="Without", purposes=["miles"])
+    portal.register(partner_id, client_name="With", purposes=["miles"], offline_access="y")
+    by_name = {c.client_name: c for c in portal.clients_of(partner_id)}
+    assert "offline_access" not in by_name["Without"].scopes
+    assert "offline_access" in by_name["With"].scopes
+    html = portal.http.get(f"/developers/clients/{by_name['With'].client_id}/preview").get_data(
+        as_text=True
+    )
+    assert "Allow access without time limit" in html
+
+
+def test_an_edit_keeps_the_grant_types_registered_elsewhere(portal):
+    from idp.services.registration import ClientRequest, register_partner_client
+
+    _member, partner_id = portal.developer()
+    with portal.app.app_context():
+        client, _secret = register_partner_client(
+            ClientRequest(
+                partner_id=partner_id,
+                client_name="Code only",
+                redirect_uris=[REDIRECT],
+                scope="openid email",
+                grant_types=["authorization_code"],
+            )
+        )
+        client_id = client.client_id
+    url = f"/developers/clients/{client_id}"
+    page = portal.http.get(url).get_data(as_text=True)
+    assert h1(page) == "Edit Code only"
+    form = {
+        "client_name": "Code only, renamed",
+        "redirect_uris": REDIRECT,
+        "purposes": ["registration"],
+        "token_endpoint_auth_method": "client_secret_basic",
+        "access_token_ttl": "3600",
+        "grant_ttl": "3600",
+    }
+    assert portal.post(url, form, page=url).status_code == 302
+    (changed,) = portal.clients_of(partner_id)
+    assert changed.client_name == "Code only, renamed"
+    assert changed.grant_types == ["authorization_code"]
