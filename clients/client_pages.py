@@ -109,7 +109,9 @@ def edit(client_id: str):
     if form.validate_on_submit():
         try:
             changed, secret = registration.update_client(
-                client, form.to_request(registration.request_from(client))
+                client,
+                form.to_request(registration.request_from(client)),
+                member_id=g.developer_id,
             )
         except (FormError, ServiceError) as error:
             # The service checks every rule before it changes the client: nothing to undo.
@@ -144,7 +146,9 @@ def rotate_secret(client_id: str):
     form = RotateSecretForm()
     if form.validate_on_submit():
         try:
-            secret = registration.rotate_secret(client, form.grace_seconds())
+            secret = registration.rotate_secret(
+                client, form.grace_seconds(), member_id=g.developer_id
+            )
         except FormError as error:
             form.grace_hours.errors = [str(error.message)]
         except ServiceError as error:

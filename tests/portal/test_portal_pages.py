@@ -228,7 +228,7 @@ def test_edit_changes_the_client_and_a_bad_change_writes_nothing(portal):
     assert changed.token_endpoint_auth_method == "client_secret_post"
     assert "phone" in changed.scopes and changed.version > client.version
     (event,) = portal.events("client.updated")
-    assert "client_name" in event.details["fields"]
+    assert "client_name" in event.details["fields"] and event.member_id == _member
 
     response = portal.post(
         url, {**form, "client_name": "Other", "redirect_uris": "http://x.example/cb"}, page=url
@@ -289,7 +289,7 @@ def test_rotate_secret_keeps_the_old_one_for_the_grace_period(portal):
     assert _client_credentials(portal, client.client_id, new).status_code == 200
     assert _client_credentials(portal, client.client_id, old).status_code == 200
     (event,) = portal.events("client.secret_rotated")
-    assert event.details["grace_seconds"] == 7200
+    assert event.details["grace_seconds"] == 7200 and event.member_id == _member
 
 
 @pytest.mark.parametrize("grace", ["169", "-1", "two", ""])
