@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from clients import blueprint
 from clients.forms import ClientForm, FormError, RotateSecretForm
 from clients.refusals import form_field, message_for
-from clients.views import STATUS_TEXTS, portal_page, status_code_of
+from clients.views import STATUS_TEXTS, not_theirs, portal_page, status_code_of
 from idp.services import approval, invitations, registration
 from idp.services.client_metadata import ClientRequest
 from idp.services.errors import ServiceError
@@ -26,7 +26,7 @@ def own_client(client_id: str):
     try:
         return invitations.client_for_developer(client_id, g.developer_id)
     except ServiceError:
-        abort(404)
+        not_theirs()
 
 
 def show_refusal(form, error) -> None:
@@ -59,7 +59,7 @@ def register(partner_id: str):
     try:
         partner = invitations.partner_for_developer(partner_id, g.developer_id)
     except ServiceError:
-        abort(404)
+        not_theirs()
     form = ClientForm()
     if form.validate_on_submit():
         base = ClientRequest(

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from flask import abort, g, render_template, request
+from flask import g, render_template, request
 from flask_babel import force_locale
 from markupsafe import Markup
 
 from clients import blueprint
 from clients.client_pages import client_page, own_client, show_refusal
 from clients.forms import ClientForm, FormError
-from clients.views import STATUS_TEXTS
+from clients.views import STATUS_TEXTS, not_theirs
 from idp.locales import LOCALES
 from idp.services import client_metadata, invitations, registration
 from idp.services.client_metadata import ClientRequest
@@ -96,7 +96,7 @@ def preview_new(partner_id: str):
     try:
         partner = invitations.partner_for_developer(partner_id, g.developer_id)
     except ServiceError:
-        abort(404)
+        not_theirs()
     form = ClientForm()
     if not form.validate_on_submit():
         page = render_template(

@@ -60,6 +60,12 @@ def developer_navigation():
     return {"is_developer": is_developer}
 
 
+def not_theirs():
+    """403 for a member who develops for no partner (INTERFACE.md); 404 for a developer asking
+    for another partner's partner or client, so made-up ids and others' look alike."""
+    abort(404 if invitations.is_any_developer(g.developer_id) else 403)
+
+
 def status_code_of(error: ServiceError) -> int:
     return 404 if isinstance(error, NotFound) else 409 if error.code == "conflict" else 400
 
@@ -117,7 +123,7 @@ def invite(partner_id: str):
     try:
         partner = invitations.partner_for_developer(partner_id, g.developer_id)
     except ServiceError:
-        abort(404)
+        not_theirs()
     form = InvitationForm()
     if form.validate_on_submit():
         try:

@@ -460,3 +460,17 @@ def test_an_edit_keeps_the_grant_types_registered_elsewhere(portal):
     (changed,) = portal.clients_of(partner_id)
     assert changed.client_name == "Code only, renamed"
     assert changed.grant_types == ["authorization_code"]
+
+
+def test_a_member_who_develops_for_no_partner_gets_403_on_every_page(portal):
+    rp = portal.client("Other Partner", approved=False)
+    portal.login(portal.member())
+    for url in (
+        f"/developers/clients/{rp.client_id}",
+        f"/developers/clients/{rp.client_id}/preview",
+        f"/developers/partners/{rp.partner_id}/clients/new",
+    ):
+        assert portal.http.get(url).status_code == 403, url
+    response = portal.post(f"/developers/clients/{rp.client_id}/submit", page="/account")
+    assert response.status_code == 403
+    assert portal.clients_of(rp.partner_id)[0].submitted_at is None
