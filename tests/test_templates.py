@@ -156,6 +156,44 @@ def walk_every_page(app, client, rendered: Rendered) -> None:
         "/admin/analytics",
     ):
         page(url)
+    # The developer portal: not a developer yet, then of a new partner, with a client.
+    page("/developers", status=403)
+    page("/developers/partners/new")
+    post_form(
+        client,
+        "/developers/partners/new",
+        {"name": "Portal Partner"},
+        page="/developers/partners/new",
+    )
+    from idp.services.invitations import partners_of
+
+    with app.app_context():
+        (own,) = partners_of(member_id)
+        own_id = own.id
+    new_client = f"/developers/partners/{own_id}/clients/new"
+    response = post_form(
+        client,
+        new_client,
+        {
+            "client_name": "Portal Site",
+            "redirect_uris": "https://portal.example/cb",
+            "access_token_ttl": "60",
+            "grant_ttl": "60",
+        },
+        page=new_client,
+    )
+    assert "developers/secret.html" in rendered.names
+    client_id = re.search(r'id="client-id">([^<]+)<', response.get_data(as_text=True)).group(1)
+    page(f"/developers/clients/{client_id}")
+    page(f"/developers/clients/{client_id}/preview?language=de")
+    post_form(
+        client,
+        f"/developers/partners/{own_id}/invitations",
+        {"email": "dev@example.com"},
+        page="/developers",
+    )
+    assert "mail/developer_invitation.txt" in rendered.names
+    page("/developers/invitation?token=no-such-token", status=404)
     page("/logout")
     page("/oauth/logout")
     response = post_form(client, "/oauth/logout", {"confirm": "yes"}, page="/oauth/logout")

@@ -55,3 +55,19 @@ def customise_partner_command(as_json: bool, partner_id: str, **options) -> None
         extra_texts=texts,
     )
     emit(as_json, {"partner_id": partner.id}, f"Customised partner {partner.id}.")
+
+
+@partners.command("add-developer", cls=JSONCommand)
+@click.argument("partner_id")
+@click.argument("member")
+@json_option
+def add_developer_command(as_json: bool, partner_id: str, member: str) -> None:
+    """Let a member (id, email or card number) manage the partner's clients in /developers."""
+    from idp.services.invitations import add_developer_by_reference
+
+    partner, found = add_developer_by_reference(partner_id, member)
+    emit(
+        as_json,
+        {"partner_id": partner.id, "member_id": found.id},
+        f"Member {found.id} now develops for partner {partner.id}.",
+    )

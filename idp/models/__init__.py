@@ -5,6 +5,7 @@ from idp.models.audit import AppendOnlyError, AuditEvent
 from idp.models.client import Client, ClientAssertion, ClientRecord, hash_secret
 from idp.models.credential import Credential, EmailCode, Lockout, RecoveryCode
 from idp.models.grant import AuthorizationCode, Consent, ConsentRecord, ConsentStep
+from idp.models.invitation import DeveloperInvitation
 from idp.models.linking import LinkedProfile, LinkingRecord, UpstreamRequest
 from idp.models.mail import OutgoingMail
 from idp.models.member import CardNumber, Member
@@ -47,4 +48,5 @@ __all__ = [
     "StaffMember",
     "LoginDay",
     "LoginDayMarker",
+    "DeveloperInvitation",
 ]

@@ -144,7 +144,7 @@ def request_from(client: Client) -> ClientRequest:
 
 
 def change_client(
-    client: Client, req: ClientRequest, *, by_operator: bool = False
+    client: Client, req: ClientRequest, *, by_operator: bool = False, member_id: str | None = None
 ) -> tuple[Client, str | None]:
     """Replace the client's metadata with ``req`` (RFC 7592 §2.2: the whole of it).
 
@@ -177,6 +177,7 @@ def change_client(
                 setattr(client, name, value)
         audit.record(
             "client.updated",
+            member_id=member_id,
             client_id=client.client_id,
             partner_id=client.partner_id,
             fields=changed,
@@ -186,10 +187,10 @@ def change_client(
 
 
 def update_client(
-    client: Client, req: ClientRequest, *, by_operator: bool = False
+    client: Client, req: ClientRequest, *, by_operator: bool = False, member_id: str | None = None
 ) -> tuple[Client, str | None]:
-    """``change_client``, committed."""
-    result = change_client(client, req, by_operator=by_operator)
+    """``change_client``, committed. ``member_id``: the developer who changed it (portal)."""
+    result = change_client(client, req, by_operator=by_operator, member_id=member_id)
     db.session.commit()
     return result
 
@@ -198,7 +199,7 @@ def update_client(
 MAX_SECRET_GRACE_SECONDS = 7 * 24 * 60 * 60
 
 
-def rotate_secret(client: Client, grace_seconds: int = 0) -> str:
+def rotate_secret(client: Client, grace_seconds: int = 0, member_id: str | None = None) -> str:
     """A new secret, shown once; the old one works for ``grace_seconds`` more (at most 7 days).
 
     A rotation during a grace period ends that period: only the secret being
@@ -221,6 +222,7 @@ def rotate_secret(client: Client, grace_seconds: int = 0) -> str:
     client.client_secret_rotated_at = now
     audit.record(
         "client.secret_rotated",
+        member_id=member_id,
         client_id=client.client_id,
         partner_id=client.partner_id,
         grace_seconds=grace_seconds,
