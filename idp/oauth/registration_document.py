@@ -123,6 +123,8 @@ def read_metadata(document: dict) -> ClientRequest:
     if jwks is not None and not isinstance(jwks, dict):
         raise InvalidInput("jwks is a JWK set object.", "jwks")
     _check_response_types(lists["response_types"], lists["grant_types"])
+    # RFC 7591 §2: a client that names no grant type uses only the authorization code.
+    grant_types = lists["grant_types"] if lists["grant_types"] is not None else ["authorization_code"]
     purposes = lists["purposes"]
     scope = values["scope"]
     if scope is None:
@@ -137,7 +139,7 @@ def read_metadata(document: dict) -> ClientRequest:
         scope=scope,
         purposes=purposes,
         post_logout_redirect_uris=lists["post_logout_redirect_uris"] or [],
-        grant_types=lists["grant_types"],
+        grant_types=grant_types,
         jwks=jwks,
         backchannel_logout_session_required=session_required,
     )

@@ -28,6 +28,7 @@ def test_a_client_registered_over_http_gets_tokens(backend, redis_url, tmp_path)
                 "client_name": "Live Shop",
                 "redirect_uris": ["https://shop.example/callback"],
                 "scope": "openid profile",
+                "grant_types": ["authorization_code", "client_credentials"],
             },
             headers={"Authorization": f"Bearer {initial}"},
             timeout=10,

@@ -116,6 +116,7 @@ def test_the_successful_answers_match_the_document(app, initial_token):
         "redirect_uris": ["https://shop.example/cb"],
         "scope": "openid email",
         "policy_uri": "https://shop.example/privacy",
+        "grant_types": ["authorization_code", "client_credentials"],
     }
     created = register.Case(
         body=document,

@@ -76,7 +76,7 @@ def test_a_public_client_gets_no_secret(app, partners):
         metadata(token_endpoint_auth_method="none", redirect_uris=["com.shop.app:/cb"])
     )
     assert "client_secret" not in body
-    assert body["grant_types"] == ["authorization_code", "refresh_token"]
+    assert body["grant_types"] == ["authorization_code"]  # RFC 7591 §2: the default
     with app.app_context():
         assert get_client(body["client_id"]).is_public
 
@@ -164,6 +164,7 @@ def test_a_client_registered_with_keys_authenticates_with_them(partners):
         metadata(
             token_endpoint_auth_method="private_key_jwt",
             jwks={"keys": [key.as_dict(private=False)]},
+            grant_types=["authorization_code", "client_credentials"],
         )
     )
     now = int(time.time())
@@ -185,3 +186,17 @@ def test_a_client_registered_with_keys_authenticates_with_them(partners):
         },
     )
     assert answer.status_code == 200, answer.get_json()
+
+
+def test_a_client_that_names_no_grant_type_gets_the_code_grant_only(partners):
+    """RFC 7591 §2: without grant_types the client uses only authorization_code."""
+    body = partners.registered(metadata(scope="openid profile offline_access"))
+    assert body["grant_types"] == ["authorization_code"]
+    answer = partners.http.post(
+        "/oauth/token",
+        data={"grant_type": "client_credentials"},
+        headers=basic(body["client_id"], body["client_secret"]),
+    )
+    assert answer.status_code == 400 and answer.get_json()["error"] == "unauthorized_client"
+    both = partners.registered(metadata(grant_types=["authorization_code", "refresh_token"]))
+    assert both["grant_types"] == ["authorization_code", "refresh_token"]
