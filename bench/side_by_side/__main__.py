@@ -183,8 +183,8 @@ def run(args, cleanup: Cleanup) -> dict:
 
 def _login(args, ours: OurProvider, notes: list[str]) -> dict:
     say("login: argon2 in this process, then two-factor logins")
-    argon2 = load.argon2_per_second(0.5 if args.quick else 1.5)
-    ceiling = argon2 * args.workers
+    # The machine's verifications per second, as many at once as the logins run.
+    ceiling = argon2 = load.argon2_per_second(1.0 if args.quick else 2.0, args.login_workers)
     # Each member logs in once (a TOTP step is accepted once); enough of them for the time.
     members = ours.add_login_members(max(20, math.ceil(ceiling * args.duration * 1.5)))
     figures, first_errors = load.login_run(ours, members, args.login_workers, args.duration)

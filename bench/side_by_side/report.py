@@ -66,8 +66,8 @@ def text(figures: dict) -> str:
         lines.append(
             f"login (password + TOTP, {login['concurrency']} at once): "
             f"{login['per_second']:.1f}/s = {login['share_of_ceiling']:.0%} of the argon2 "
-            f"ceiling {login['ceiling_per_second']:.1f}/s ({login['workers']} workers × "
-            f"{login['argon2_per_second']:.1f} verifications/s); {login['errors']} errors; "
+            f"ceiling {login['ceiling_per_second']:.1f}/s (verifications per second in one "
+            f"process, {login['concurrency']} at once); {login['errors']} errors; "
             f"CPU {_number(login['cpu_ms_per_login'], 1)} ms per login"
         )
     rss = figures["rss_mib"]
