@@ -78,7 +78,7 @@ def seed_demo(instance_path: Path, partner_url: str = DEMO_PARTNER_URL) -> DemoS
                 totp_secret=pyotp.random_base32(),
             )
         )
-    totp_secret = _restore_credentials(member.id)
+    totp_secret = restore_credentials(member.id, DEMO_PASSWORD)
 
     partner = db.session.scalar(
         select(Partner)
@@ -104,12 +104,12 @@ def seed_demo(instance_path: Path, partner_url: str = DEMO_PARTNER_URL) -> DemoS
     )
 
 
-def _restore_credentials(member_id: str) -> str:
-    """Put back the demo password and a TOTP key if a visitor changed or removed them."""
+def restore_credentials(member_id: str, password: str) -> str:
+    """Put back a demo password and a TOTP key if a visitor changed or removed them."""
     credential = db.session.get(Credential, member_id)
     changed = False
-    if not verify_password(credential.password_hash, DEMO_PASSWORD):
-        credential.password_hash = hash_password(DEMO_PASSWORD)
+    if not verify_password(credential.password_hash, password):
+        credential.password_hash = hash_password(password)
         credential.password_changed_at = utcnow()
         changed = True
     if not credential.has_totp:

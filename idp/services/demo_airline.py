@@ -19,12 +19,10 @@ import pyotp
 from sqlalchemy import select
 
 from idp.extensions import db
-from idp.models import Client, Credential, Partner
-from idp.models.types import utcnow
+from idp.models import Client, Partner
 from idp.services import audit
-from idp.services.demo import _read_client_file, _write_client_file
+from idp.services.demo import _read_client_file, _write_client_file, restore_credentials
 from idp.services.members import NewMember, create_member, find_by_email
-from idp.services.passwords import hash_password, verify_password
 from idp.services.registration import (
     ClientRequest,
     create_partner,
@@ -64,7 +62,7 @@ def seed_airline(instance_path: Path, provider_issuer: str) -> AirlineSeed:
             totp_secret=pyotp.random_base32(),
         )
     )
-    totp_secret = _restore_credentials(member.id)
+    totp_secret = restore_credentials(member.id, PROFILE_PASSWORD)
     partner = db.session.scalar(
         select(Partner)
         .where(Partner.name == AIRLINE_NAME, Partner.category == "lhg_airline")
@@ -81,24 +79,6 @@ def seed_airline(instance_path: Path, provider_issuer: str) -> AirlineSeed:
         client_secret=secret,
         redirect_uri=redirect_uri,
     )
-
-
-def _restore_credentials(member_id: str) -> str:
-    credential = db.session.get(Credential, member_id)
-    changed = False
-    if not verify_password(credential.password_hash, PROFILE_PASSWORD):
-        credential.password_hash = hash_password(PROFILE_PASSWORD)
-        credential.password_changed_at = utcnow()
-        changed = True
-    if not credential.has_totp:
-        credential.totp_secret = pyotp.random_base32()
-        credential.totp_enrolled_at = utcnow()
-        credential.totp_last_step = None
-        changed = True
-    if changed:
-        audit.record("demo.credentials_restored", member_id=member_id)
-        db.session.commit()
-    return credential.totp_secret
 
 
 def _linking_client(instance_path: Path, partner: Partner, redirect_uri: str):
