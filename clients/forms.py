@@ -8,6 +8,7 @@ import json
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.fields import SelectChoice
 from wtforms.validators import InputRequired, Length, StopValidation
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -83,14 +84,14 @@ class ClientForm(FlaskForm):
     post_logout_redirect_uris = _lines(_l("Post-logout redirect URIs"))
     purposes = CheckboxList(
         _l("Purposes"),
-        choices=[(name, PURPOSE_TEXTS[name]) for name in PURPOSES],
+        choices=[SelectChoice(name, PURPOSE_TEXTS[name]) for name in PURPOSES],
         validate_choice=True,
     )
     offline_access = BooleanField(_l("Ask members for access without time limit (offline_access)"))
     public = BooleanField(_l("Public client (no secret)"))
     token_endpoint_auth_method = SelectField(
         _l("Token endpoint authentication"),
-        choices=[(m, AUTH_METHOD_TEXTS[m]) for m in TOKEN_ENDPOINT_AUTH_METHODS],
+        choices=[SelectChoice(m, AUTH_METHOD_TEXTS[m]) for m in TOKEN_ENDPOINT_AUTH_METHODS],
         default="client_secret_basic",
     )
     jwks = TextAreaField(_l("Public keys (JWKS as JSON)"), validators=[Text(), Length(max=20000)])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms.fields import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, StopValidation
 
 from idp.request_text import is_text
@@ -61,6 +62,6 @@ class AnalyticsForm(SearchForm):
     until = DateField(_l("Until"), validators=[Optional()])
 
 
-def partner_choices(partners, anyone: bool) -> list[tuple[str, str]]:
-    choices = [("", str(_l("All partners")))] if anyone else []
-    return choices + [(p.id, p.name) for p in partners]
+def partner_choices(partners, anyone: bool) -> list[SelectChoice]:
+    choices = [SelectChoice("", str(_l("All partners")))] if anyone else []
+    return choices + [SelectChoice(p.id, p.name) for p in partners]
