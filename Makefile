@@ -32,7 +32,7 @@ browser:
 TEST_PROCESSES ?= auto
 
 test: $(STAMP) translations browser
-	$(BIN)/python -m pytest -n $(TEST_PROCESSES) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_PROCESSES) --dist worksteal $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check idp consent_screens clients examples tests bench migrations
