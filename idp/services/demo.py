@@ -80,12 +80,7 @@ def seed_demo(instance_path: Path, partner_url: str = DEMO_PARTNER_URL) -> DemoS
         )
     totp_secret = restore_credentials(member.id, DEMO_PASSWORD)
 
-    partner = db.session.scalar(
-        select(Partner)
-        .where(Partner.name == DEMO_PARTNER_NAME, Partner.category == "partner_company")
-        .order_by(Partner.created_at)
-        .limit(1)
-    ) or create_partner(DEMO_PARTNER_NAME, "partner_company")
+    partner = demo_partner(DEMO_PARTNER_NAME, "partner_company")
 
     redirect_uri = f"{partner_url}/callback"
     post_logout = f"{partner_url}/"
@@ -126,29 +121,53 @@ def restore_credentials(member_id: str, password: str) -> str:
 def _demo_client(
     instance_path: Path, partner: Partner, redirect_uri: str, post_logout: str, partner_url: str
 ) -> tuple[Client, str]:
-    stored = _read_client_file(instance_path / CLIENT_FILE)
+    client, secret = kept_client(
+        instance_path / CLIENT_FILE,
+        ClientRequest(
+            partner_id=partner.id,
+            client_name=DEMO_CLIENT_NAME,
+            redirect_uris=[redirect_uri],
+            post_logout_redirect_uris=[post_logout],
+            backchannel_logout_uri=f"{partner_url}/backchannel-logout",
+            scope=DEMO_SCOPE,
+            purposes=list(DEMO_PURPOSES),
+            approved=True,
+            client_uri=partner_url,
+        ),
+    )
+    _follow_partner(client, redirect_uri, post_logout, partner_url)
+    approve_client(client.client_id)
+    return client, secret
+
+
+def demo_partner(name: str, category: str) -> Partner:
+    """The demo's partner of this name, made the first time."""
+    return db.session.scalar(
+        select(Partner)
+        .where(Partner.name == name, Partner.category == category)
+        .order_by(Partner.created_at)
+        .limit(1)
+    ) or create_partner(name, category)
+
+
+def kept_client(client_file: Path, wanted: ClientRequest) -> tuple[Client, str]:
+    """The demo client ``wanted`` describes, and its secret, the same from run to run.
+
+    Found through the id kept in ``client_file`` (or by its name at its partner),
+    registered from ``wanted`` the first time. Only the secret's hash is stored, so
+    the secret comes from the file; when the file lost it, the client gets a new one.
+    """
+    stored = _read_client_file(client_file)
     client = get_client(stored["client_id"]) if stored else None
     if client is None:
         client = db.session.scalar(
             select(Client)
-            .where(Client.partner_id == partner.id, Client.client_name == DEMO_CLIENT_NAME)
+            .where(Client.partner_id == wanted.partner_id, Client.client_name == wanted.client_name)
             .order_by(Client.id)
             .limit(1)
         )
     if client is None:
-        client, secret = register_client(
-            ClientRequest(
-                partner_id=partner.id,
-                client_name=DEMO_CLIENT_NAME,
-                redirect_uris=[redirect_uri],
-                post_logout_redirect_uris=[post_logout],
-                backchannel_logout_uri=f"{partner_url}/backchannel-logout",
-                scope=DEMO_SCOPE,
-                purposes=list(DEMO_PURPOSES),
-                approved=True,
-                client_uri=partner_url,
-            )
-        )
+        client, secret = register_client(wanted)
     elif (
         stored
         and stored["client_id"] == client.client_id
@@ -156,12 +175,9 @@ def _demo_client(
     ):
         secret = stored["client_secret"]
     else:
-        # The secret was lost (only its hash is stored): the demo gets a new one.
         secret = rotate_client_secret(client)
-    _follow_partner(client, redirect_uri, post_logout, partner_url)
-    approve_client(client.client_id)
     if stored != {"client_id": client.client_id, "client_secret": secret}:
-        _write_client_file(instance_path / CLIENT_FILE, client.client_id, secret)
+        _write_client_file(client_file, client.client_id, secret)
     return client, secret
 
 

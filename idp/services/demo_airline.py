@@ -16,19 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyotp
-from sqlalchemy import select
 
 from idp.extensions import db
-from idp.models import Client, Partner
+from idp.models import Partner
 from idp.services import audit
-from idp.services.demo import _read_client_file, _write_client_file, restore_credentials
+from idp.services.demo import demo_partner, kept_client, restore_credentials
 from idp.services.members import NewMember, create_member, find_by_email
 from idp.services.registration import (
     ClientRequest,
-    create_partner,
-    get_client,
-    register_client,
-    rotate_client_secret,
 )
 
 AIRLINE = "lufthansa"
@@ -63,12 +58,7 @@ def seed_airline(instance_path: Path, provider_issuer: str) -> AirlineSeed:
         )
     )
     totp_secret = restore_credentials(member.id, PROFILE_PASSWORD)
-    partner = db.session.scalar(
-        select(Partner)
-        .where(Partner.name == AIRLINE_NAME, Partner.category == "lhg_airline")
-        .order_by(Partner.created_at)
-        .limit(1)
-    ) or create_partner(AIRLINE_NAME, "lhg_airline")
+    partner = demo_partner(AIRLINE_NAME, "lhg_airline")
     redirect_uri = f"{provider_issuer}/linking/{AIRLINE}/callback"
     client, secret = _linking_client(instance_path, partner, redirect_uri)
     return AirlineSeed(
@@ -82,35 +72,19 @@ def seed_airline(instance_path: Path, provider_issuer: str) -> AirlineSeed:
 
 
 def _linking_client(instance_path: Path, partner: Partner, redirect_uri: str):
-    stored = _read_client_file(instance_path / CLIENT_FILE)
-    client = get_client(stored["client_id"]) if stored else None
-    client = client or db.session.scalar(
-        select(Client)
-        .where(Client.partner_id == partner.id, Client.client_name == CLIENT_NAME)
-        .order_by(Client.id)
-        .limit(1)
+    client, secret = kept_client(
+        instance_path / CLIENT_FILE,
+        ClientRequest(
+            partner_id=partner.id,
+            client_name=CLIENT_NAME,
+            redirect_uris=[redirect_uri],
+            scope="openid",
+            purposes=["registration"],
+            approved=True,
+        ),
     )
-    if client is None:
-        client, secret = register_client(
-            ClientRequest(
-                partner_id=partner.id,
-                client_name=CLIENT_NAME,
-                redirect_uris=[redirect_uri],
-                scope="openid",
-                purposes=["registration"],
-                approved=True,
-            )
-        )
-    elif stored and stored["client_id"] == client.client_id and client.check_client_secret(
-        stored["client_secret"]
-    ):
-        secret = stored["client_secret"]
-    else:
-        secret = rotate_client_secret(client)  # the secret was lost: a new one
     if client.redirect_uris != [redirect_uri]:  # the provider moved to another port
         client.redirect_uris = [redirect_uri]
         audit.record("demo.client_moved", client_id=client.client_id)
         db.session.commit()
-    if stored != {"client_id": client.client_id, "client_secret": secret}:
-        _write_client_file(instance_path / CLIENT_FILE, client.client_id, secret)
     return client, secret
