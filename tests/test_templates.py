@@ -142,6 +142,8 @@ def walk_every_page(app, client, rendered: Rendered) -> None:
     _location, consent = oauth.consent_page(oauth.authorize(rp))
     assert "consent/consent.html" in rendered.names
     assert rp.partner_name in consent.get_data(as_text=True)
+    oauth.tokens(rp, scope="openid profile")
+    page(f"/account/apps/{rp.partner_id}/revoke")
     # The operator console, once the member is staff.
     from idp.services.staff import add_staff
 

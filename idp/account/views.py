@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, render_template, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -107,11 +107,26 @@ def connected_apps():
     )
 
 
-@blueprint.route("/account/apps/<partner_id>/revoke", methods=["POST"])
+@blueprint.route("/account/apps/<partner_id>/revoke", methods=["GET", "POST"])
 @login_required
 def revoke_app(partner_id: str):
+    """GET asks for confirmation on a page of its own; POST withdraws (scripts may POST at once)."""
     member = sso.current_member()
     form = ConfirmForm()
+    if request.method == "GET":
+        partner = find_partner(partner_id)
+        if partner is None:
+            abort(404)
+        entry = next(
+            (e for e in connected_apps_service.connected_partners(member.id) if e.partner.id == partner.id),
+            None,
+        )
+        if entry is None or not entry.connected:
+            flash(_("%(partner)s receives no data from your account.", partner=partner.name), "info")
+            return redirect(url_for(".connected_apps"), 303)
+        return render_template(
+            "account/revoke_confirm.html", entry=entry, scope_texts=SCOPE_TEXTS, form=form
+        )
     if not form.validate_on_submit():
         flash(_("Your request could not be read. Please try again."), "error")
         return redirect(url_for(".connected_apps"), 303)

@@ -122,6 +122,8 @@ def test_an_airline_partner_reached_through_a_link_is_shown_once_and_withdrawn_o
     page = client.get("/account/apps").get_data(as_text=True)
     assert page.count('<h2 id="partner-') == 1 and page.count(">SWISS</h2>") == 1
     assert "swiss-apps" in page
+    page = client.get(f"/account/apps/{airline.id}/revoke").get_data(as_text=True)
+    assert "Revoking access also unlinks it." in page
     revoked = client.post(f"/account/apps/{airline.id}/revoke",
                           data={"csrf_token": csrf_token(page)})
     assert revoked.status_code == 303

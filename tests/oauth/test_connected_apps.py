@@ -101,7 +101,7 @@ def test_revoke_of_an_unknown_partner_is_404(oauth, member_id):
 def test_revoked_partner_shows_its_history_without_a_button(oauth, rp, member_id):
     oauth.login(member_id)
     oauth.tokens(rp, scope="openid email")
-    page = oauth.http.get("/account/apps").get_data(as_text=True)
+    page = oauth.http.get(f"/account/apps/{rp.partner_id}/revoke").get_data(as_text=True)
     oauth.http.post(f"/account/apps/{rp.partner_id}/revoke", data={"csrf_token": csrf_token(page)})
     html = oauth.http.get("/account/apps").get_data(as_text=True)
     assert re.search(r'role="status">\s*You have revoked access for Sky Hotels', html)
@@ -134,3 +134,45 @@ def test_another_members_consents_are_not_shown(oauth, rp, member_id):
     with oauth.app.app_context():
         consent = db.session.scalars(select(Consent).where(Consent.client_id == rp.pk)).one()
         assert consent.withdrawn_at is None
+
+
+def test_revoke_access_asks_for_confirmation_on_a_page_of_its_own(oauth, rp, member_id):
+    oauth.login(member_id)
+    oauth.tokens(rp, scope="openid email")
+    apps = oauth.http.get("/account/apps").get_data(as_text=True)
+    section = sections(apps)[rp.partner_name]
+    assert f'<form method="get" action="/account/apps/{rp.partner_id}/revoke">' in section
+
+    page = oauth.http.get(f"/account/apps/{rp.partner_id}/revoke")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert re.search(r"<h1>\s*Revoke access for Sky Hotels\?\s*</h1>", html)
+    assert "Your email address" in html
+    assert f'<form method="post" action="/account/apps/{rp.partner_id}/revoke">' in html
+    assert ">Revoke access</button>" in html
+    with oauth.app.app_context():
+        consent = db.session.scalars(select(Consent).where(Consent.client_id == rp.pk)).one()
+        assert consent.withdrawn_at is None, "showing the confirmation withdraws nothing"
+
+    response = oauth.http.post(
+        f"/account/apps/{rp.partner_id}/revoke", data={"csrf_token": csrf_token(html)}
+    )
+    assert response.status_code == 303 and response.headers["Location"].endswith("/account/apps")
+    with oauth.app.app_context():
+        consent = db.session.scalars(select(Consent).where(Consent.client_id == rp.pk)).one()
+        assert consent.withdrawn_at is not None
+
+
+def test_the_confirmation_of_an_unknown_or_unconnected_partner(oauth, rp, member_id):
+    oauth.login(member_id)
+    for partner_id in ("0" * 32, "x" * 300):
+        assert oauth.http.get(f"/account/apps/{partner_id}/revoke").status_code == 404
+    response = oauth.http.get(f"/account/apps/{rp.partner_id}/revoke")
+    assert response.status_code == 303 and response.headers["Location"].endswith("/account/apps")
+    html = oauth.http.get("/account/apps").get_data(as_text=True)
+    assert re.search(r'role="status">\s*Sky Hotels receives no data from your account', html)
+
+
+def test_the_confirmation_needs_a_login(oauth, rp):
+    response = oauth.http.get(f"/account/apps/{rp.partner_id}/revoke")
+    assert response.status_code in (302, 303) and "/login" in response.headers["Location"]

@@ -43,7 +43,7 @@ def bearer(token):
 
 
 def revoke_from_connected_apps(oauth, partner_id):
-    page = oauth.http.get("/account/apps")
+    page = oauth.http.get(f"/account/apps/{partner_id}/revoke")
     assert page.status_code == 200
     form = {"csrf_token": csrf_token(page.get_data(as_text=True))}
     return oauth.http.post(f"/account/apps/{partner_id}/revoke", data=form)
