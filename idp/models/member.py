@@ -20,6 +20,10 @@ from idp.models.types import EncryptedJSON, EncryptedText, UTCDateTime, new_id, 
 STATUS_TIERS = ("base", "frequent_traveller", "senator", "hon_circle")
 GENDERS = ("female", "male", "diverse", "unspecified")
 CARD_REPLACEMENT_REASONS = ("enrolment", "status_change", "lost_card", "reissue")
+#: Travel preferences the programme keeps (privacy policy §2.1: departure airport, seat,
+#: meal). Meals are IATA special meal codes.
+SEAT_PREFERENCES = ("window", "aisle")
+MEAL_PREFERENCES = ("VGML", "VLML", "AVML", "KSML", "MOML", "HNML", "GFML", "DBML", "LFML", "CHML")
 
 
 class Member(db.Model):
@@ -48,6 +52,8 @@ class Member(db.Model):
     phone_number: Mapped[str | None] = mapped_column(EncryptedText)
     phone_number_verified: Mapped[bool] = mapped_column(Boolean, default=False)
     address: Mapped[dict | None] = mapped_column(EncryptedJSON)
+    #: ``{"home_airport": IATA code, "seat": SEAT_PREFERENCES, "meal": MEAL_PREFERENCES}``.
+    travel_preferences: Mapped[dict | None] = mapped_column(EncryptedJSON)
     #: Preferred language of correspondence and pages (en, de, nl, pl).
     locale: Mapped[str | None] = mapped_column(String(8))
     status_tier: Mapped[str] = mapped_column(String(24), default="base")
