@@ -21,6 +21,8 @@ def make_member(*, totp: bool = True, password: str = DEFAULT_PASSWORD, **fields
         given_name="Anna",
         family_name="Schmidt",
         totp_secret=key,
+        # Most tests stand for a member whose address is confirmed; say so explicitly.
+        email_verified=True,
     )
     values.update(fields)
     member = create_member(NewMember(**values))

@@ -33,6 +33,11 @@ def _read_password(value: str) -> str:
 @click.option("--miles", default=0, type=int, show_default=True, help="Miles balance.")
 @click.option("--status-miles", default=0, type=int, show_default=True)
 @click.option("--totp-secret", help="Import an existing TOTP key (base32).")
+@click.option(
+    "--email-verified",
+    is_flag=True,
+    help="The address is known to reach the member (e.g. confirmed in a legacy system).",
+)
 @json_option
 def create_member_command(as_json: bool, **options) -> None:
     """Create a member (and import a TOTP enrolment from a legacy system)."""
@@ -53,6 +58,7 @@ def create_member_command(as_json: bool, **options) -> None:
             status_miles=options["status_miles"],
             miles_balance=options["miles"],
             totp_secret=options["totp_secret"],
+            email_verified=options["email_verified"],
         )
     )
     credential = _credential(member.id)

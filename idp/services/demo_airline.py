@@ -55,6 +55,7 @@ def seed_airline(instance_path: Path, provider_issuer: str) -> AirlineSeed:
             family_name="Mustermann",
             locale="en",
             totp_secret=pyotp.random_base32(),
+            email_verified=True,
         )
     )
     totp_secret = restore_credentials(member.id, PROFILE_PASSWORD)

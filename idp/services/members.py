@@ -53,7 +53,9 @@ class NewMember:
     status_miles: int = 0
     miles_balance: int = 0
     totp_secret: str | None = None
-    email_verified: bool = True
+    #: True only when the address is known to reach the member (confirmed by a link, or
+    #: vouched for by the system the member is imported from).
+    email_verified: bool = False
 
 
 def _validate(new: NewMember) -> None:
