@@ -69,6 +69,8 @@ class Settings:
     email_code_seconds: int = defaults.EMAIL_CODE_SECONDS
     #: The least time between two email codes for one member, in seconds.
     email_code_resend_seconds: int = defaults.EMAIL_CODE_RESEND_SECONDS
+    #: How long the link confirming a new email address works, in seconds.
+    email_change_seconds: int = defaults.EMAIL_CHANGE_SECONDS
     #: How recent a login must be for security settings (recovery codes, ...), in seconds.
     recent_login_seconds: int = defaults.RECENT_LOGIN_SECONDS
     #: Reverse proxies in front of the provider whose X-Forwarded-* headers are trusted.

@@ -76,6 +76,8 @@ EMAIL_CODE_DIGITS = 6
 EMAIL_CODE_SECONDS = 10 * _MINUTE
 #: The least time between two email codes for one member.
 EMAIL_CODE_RESEND_SECONDS = _MINUTE
+#: How long the link that confirms a new email address works.
+EMAIL_CHANGE_SECONDS = 24 * _HOUR
 
 # -- account lockout (threshold and base period are settings) --------------------------
 
