@@ -278,9 +278,7 @@ def test_a_refused_form_is_shown_in_the_members_language(client, member):
 
 
 def test_userinfo_returns_the_new_values_at_the_next_call(client, member):
-    rp, _secret = make_client(
-        scope="openid profile email phone address", purposes=["registration"]
-    )
+    rp, _secret = make_client(scope="openid profile email phone address", purposes=["registration"])
     issued = issue_token(member, rp, "openid profile phone address")
     bearer = {"Authorization": f"Bearer {issued.access_token}"}
     before = client.get("/oauth/userinfo", headers=bearer).get_json()
@@ -317,7 +315,10 @@ def delivered(sink) -> list:
 
 
 def confirmation_link(message) -> str:
-    match = re.search(r"http://127\.0\.0\.1:5000(/account/profile/email/confirm\?token=\S+)", message.get_content())
+    match = re.search(
+        r"http://127\.0\.0\.1:5000(/account/profile/email/confirm\?token=\S+)",
+        message.get_content(),
+    )
     assert match, message.get_content()
     return match.group(1)
 

@@ -16,7 +16,10 @@ import pyotp
 import pytest
 from flask import template_rendered
 from jinja2 import meta
+from sqlalchemy import select
 
+from idp.extensions import db
+from idp.models import OutgoingMail
 from tests.factories import make_member
 from tests.login_flow import post_form
 from tests.oauth.conftest import OAuth
@@ -137,6 +140,20 @@ def walk_every_page(app, client, rendered: Rendered) -> None:
     page("/account/security")
     page("/account/apps")
     page("/account/linked-profiles")
+    page("/account/profile")
+    # An email change: to an address that has an account, then to a new one, confirmed.
+    for address in (newcomer_email, "changed-address@example.com"):
+        post_form(client, "/account/profile/email", {"new_email": address}, page="/account/profile")
+    assert {"mail/email_change_taken.txt", "mail/email_change.txt"} <= set(rendered.names)
+    with app.app_context():
+        body = db.session.scalars(
+            select(OutgoingMail.body).where(OutgoingMail.purpose == "email_change")
+        ).one()
+    link = re.search(r"(/account/profile/email/confirm\?token=\S+)", body).group(1)
+    page(link)
+    post_form(client, "/account/profile/email/confirm", {"token": link.split("=", 1)[1]}, page=link)
+    assert "mail/email_changed.txt" in rendered.names
+    page("/account/profile/email/confirm?token=no-such-token", status=400)
     page("/linking/no-such-airline/callback", status=404)
     rp = oauth.client(scope="openid profile", purposes=["registration"], approved=True)
     _location, consent = oauth.consent_page(oauth.authorize(rp))

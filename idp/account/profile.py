@@ -50,7 +50,9 @@ def save_profile():
     member = sso.current_member()
     form = ProfileForm()
     if not form.validate_on_submit():
-        return _page(member, form, alert=_("Your request could not be read. Please try again."), status=400)
+        return _page(
+            member, form, alert=_("Your request could not be read. Please try again."), status=400
+        )
     change = profile.ProfileChange(**{name: form[name].data or "" for name in profile.FIELDS})
     try:
         changed = profile.update_profile(member, change)

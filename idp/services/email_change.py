@@ -156,7 +156,9 @@ def _mail_address_taken(owner: Member, email: str) -> None:
 def _find(token) -> EmailChange | None:
     if not isinstance(token, str) or not 0 < len(token) <= 128 or not is_text(token):
         return None
-    return db.session.scalar(select(EmailChange).where(EmailChange.token_hash == hash_secret(token)))
+    return db.session.scalar(
+        select(EmailChange).where(EmailChange.token_hash == hash_secret(token))
+    )
 
 
 def open_change(token) -> EmailChange:
