@@ -229,6 +229,14 @@ def _validate_trusted_proxies(raw: str) -> int:
     return int(raw)
 
 
+def _validate_email_change_seconds(raw: str) -> int:
+    if not re.fullmatch(r"[0-9]{1,7}", raw) or not 300 <= int(raw) <= 7 * 24 * 3600:
+        raise ConfigError(
+            "IDP_EMAIL_CHANGE_SECONDS must be a whole number of seconds from 300 to 604800"
+        )
+    return int(raw)
+
+
 def load_settings(environ: dict[str, str] | None = None, **overrides) -> Settings:
     """Build the settings from the environment, then ``overrides`` (used by tests)."""
     environ = dict(os.environ if environ is None else environ)
@@ -248,6 +256,9 @@ def load_settings(environ: dict[str, str] | None = None, **overrides) -> Setting
     values["mail_sender"] = _env("IDP_MAIL_SENDER", environ) or Settings.mail_sender
     proxies = _env("IDP_TRUSTED_PROXIES", environ)
     values["trusted_proxies"] = _validate_trusted_proxies(proxies.strip()) if proxies else 0
+    email_change = _env("IDP_EMAIL_CHANGE_SECONDS", environ)
+    if email_change:
+        values["email_change_seconds"] = _validate_email_change_seconds(email_change.strip())
     providers = _env("IDP_LHG_PROVIDERS", environ)
     values["lhg_providers"] = _validate_providers(providers) if providers else ()
 
@@ -297,6 +308,7 @@ ENVIRONMENT = {
     "IDP_SMTP_URL": "smtp://host:port or smtps://host:port for outgoing mail",
     "IDP_MAIL_SENDER": "sender address of outgoing mail",
     "IDP_TRUSTED_PROXIES": "how many reverse proxies in front set X-Forwarded-For (default 0)",
+    "IDP_EMAIL_CHANGE_SECONDS": "how long the link confirming a new email address works",
 }
 
 

@@ -587,3 +587,15 @@ def test_the_email_verified_claim_is_the_stored_value(app_ctx):
     verified, _p, _k = make_member(email_verified=True)
     assert claims_for_scopes(unverified, ["email"], "s")["email_verified"] is False
     assert claims_for_scopes(verified, ["email"], "s")["email_verified"] is True
+
+
+def test_the_links_lifetime_comes_from_the_environment(tmp_path):
+    from idp.config import ConfigError, load_settings
+
+    environ = {"IDP_INSTANCE_PATH": str(tmp_path)}
+    assert load_settings(environ=environ).email_change_seconds == 24 * 3600
+    hour = load_settings(environ={**environ, "IDP_EMAIL_CHANGE_SECONDS": "3600"})
+    assert hour.email_change_seconds == 3600
+    for bad in ("60", "one day", "-5", "9999999"):
+        with pytest.raises(ConfigError, match="IDP_EMAIL_CHANGE_SECONDS"):
+            load_settings(environ={**environ, "IDP_EMAIL_CHANGE_SECONDS": bad})
