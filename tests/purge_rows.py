@@ -20,6 +20,7 @@ from idp.models import (
     ClientAssertion,
     ConsentRecord,
     ConsentStep,
+    EmailChange,
     EmailCode,
     InitialAccessToken,
     Lockout,
@@ -40,6 +41,7 @@ PURGED_TABLES = (
     "sso_sessions",
     "client_assertions",
     "email_codes",
+    "email_changes",
     "mail_outbox",
     "partner_notifications",
     "lockouts",
@@ -53,6 +55,7 @@ MODELS = {
     "sso_sessions": SSOSession,
     "client_assertions": ClientAssertion,
     "email_codes": EmailCode,
+    "email_changes": EmailChange,
     "mail_outbox": OutgoingMail,
     "partner_notifications": PartnerNotification,
     "lockouts": Lockout,
@@ -270,6 +273,20 @@ def seed() -> Seeded:
     email_code(False, used_at=long_ago)
     email_code(True, expires_at=recently)
     email_code(True)
+
+    # Links confirming a new email address.
+    def email_change(keep: bool, **fields):
+        values = dict(member_id=member.id, token_hash=_hash(), new_email="new@example.org",
+                      created_at=long_ago, expires_at=later)
+        values.update(fields)
+        return add("email_changes", EmailChange(**values), keep)
+
+    email_change(False, expires_at=long_ago)
+    email_change(False, confirmed_at=long_ago)
+    email_change(False, cancelled_at=long_ago)
+    email_change(True, expires_at=recently)  # within the grace
+    email_change(True, confirmed_at=recently)
+    email_change(True)  # still waiting for the link
 
     # The mail outbox.
     def letter(keep: bool, **fields):

@@ -20,6 +20,8 @@ table                         deleted when
 ``client_assertions``         the assertion expired: its ``jti`` cannot be replayed after that
                               (RFC 7523 §3)
 ``email_codes``               expired or used more than ``GRACE`` ago
+``email_changes``             links to confirm a new address: expired, confirmed or replaced
+                              more than ``GRACE`` ago
 ``mail_outbox``               sent, or given up, more than ``RETENTION`` ago
 ``partner_notifications``     delivered or abandoned more than ``RETENTION`` ago
 ``lockouts``                  not locked and untouched for ``RETENTION``
@@ -58,6 +60,7 @@ from idp.models import (
     ClientAssertion,
     Consent,
     ConsentStep,
+    EmailChange,
     EmailCode,
     InitialAccessToken,
     Lockout,
@@ -164,6 +167,14 @@ RULES: tuple[Rule, ...] = (
     Rule(
         EmailCode,
         lambda now: or_(EmailCode.expires_at < now - GRACE, EmailCode.used_at < now - GRACE),
+    ),
+    Rule(
+        EmailChange,
+        lambda now: or_(
+            EmailChange.expires_at < now - GRACE,
+            EmailChange.confirmed_at < now - GRACE,
+            EmailChange.cancelled_at < now - GRACE,
+        ),
     ),
     Rule(
         OutgoingMail,
