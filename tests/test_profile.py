@@ -599,3 +599,10 @@ def test_the_links_lifetime_comes_from_the_environment(tmp_path):
     for bad in ("60", "one day", "-5", "9999999"):
         with pytest.raises(ConfigError, match="IDP_EMAIL_CHANGE_SECONDS"):
             load_settings(environ={**environ, "IDP_EMAIL_CHANGE_SECONDS": bad})
+
+
+def test_the_demo_member_has_a_verified_address(app_ctx, tmp_path):
+    from idp.services.demo import DEMO_EMAIL, seed_demo
+
+    seed_demo(tmp_path)
+    assert find_by_email(DEMO_EMAIL).email_verified is True
