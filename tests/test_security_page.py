@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from datetime import timedelta
 from html import unescape
 
@@ -266,6 +267,26 @@ def test_wrong_current_passwords_lock_the_account(client, app_ctx):
     assert authentication.verify_password(credential.password_hash, password)
     post_form(client, "/logout", {})
     assert enter_password(client, member.email, password).status_code == 429
+
+
+def test_password_attempts_share_the_logins_address_budget(client, app, app_ctx, monkeypatch):
+    member, password, key = make_member()
+    log_in(client, member.email, password, key)
+    monkeypatch.setitem(app.config, "IDP", replace(app.config["IDP"], login_rate_limit="2/minute"))
+    client.environ_base["REMOTE_ADDR"] = "198.51.100.61"
+    statuses = []
+    for _attempt in range(3):
+        response = post_form(
+            client,
+            PAGE + "/password",
+            {"current_password": "not my password", "new_password": NEW_PASSWORD},
+            page=PAGE,
+        )
+        statuses.append(response.status_code)
+    assert statuses == [400, 400, 429]
+    assert 'role="alert"' in response.get_data(as_text=True)
+    row = db.session.get(Lockout, lockout.member_key(member.id))
+    assert row.failures == 2  # the refused attempt was not checked
 
 
 @pytest.mark.parametrize(

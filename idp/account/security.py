@@ -29,6 +29,7 @@ from idp.account.security_forms import (
     NewAuthenticatorForm,
     RecoveryCodesFileForm,
 )
+from idp.extensions import limiter
 from idp.models.types import utcnow
 from idp.services import authentication, second_factor, security_settings, session_details, sso
 from idp.services.authentication import LockedOut, LoginRefused
@@ -36,6 +37,10 @@ from idp.services.errors import InvalidInput
 from idp.services.passwords import MIN_PASSWORD_LENGTH
 from idp.web.forms import ConfirmForm
 from idp.web.guards import login_required, login_url, recent_login_required
+from idp.web.limits import login_rate_limit
+
+#: Password and code attempts here share the login's per-address budget.
+attempts = limiter.shared_limit(login_rate_limit, scope="login-attempts", methods=["POST"])
 
 PAGE = "/account/security"
 AUTHENTICATOR_PAGE = PAGE + "/authenticator"
@@ -52,6 +57,7 @@ def security():
 
 
 @blueprint.route(PAGE + "/password", methods=["POST"])
+@attempts
 @recent_login_required
 def change_password():
     member = sso.current_member()
@@ -89,6 +95,7 @@ def change_password():
 
 
 @blueprint.route(AUTHENTICATOR_PAGE, methods=["GET", "POST"])
+@attempts
 @recent_login_required
 def replace_authenticator():
     member = sso.current_member()
