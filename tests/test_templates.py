@@ -122,6 +122,12 @@ def walk_every_page(app, client, rendered: Rendered) -> None:
     assert response.status_code == 200 and 'class="recovery-code"' in response.get_data(
         as_text=True
     )
+    # The newcomer replaces the app just set up: the page, then the mailed notice.
+    html = page("/account/security/authenticator")
+    key = re.search(r'id="totp-key">([A-Z2-7 ]+)</p>', html).group(1).replace(" ", "")
+    before = len(rendered.names)
+    post_form(client, "/account/security/authenticator", {"code": pyotp.TOTP(key).now()})
+    assert "mail/security_notice.txt" in rendered.names[before:]
 
     # The second step in each of its forms, and an email code sent.
     member_id = oauth.member()

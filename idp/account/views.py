@@ -1,4 +1,4 @@
-"""The member's overview (``/account``) and security page (``/account/security``)."""
+"""The member's overview (``/account``) and Connected apps (``/account/apps``)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from idp.account import blueprint
-from idp.services import authentication, second_factor, sso, withdrawal
 from idp.services import connected_apps as connected_apps_service
+from idp.services import sso, withdrawal
 from idp.services.partners import find_partner
 from idp.web.forms import ConfirmForm
-from idp.web.guards import login_required, recent_login_required
+from idp.web.guards import login_required
 from idp.web.texts import PURPOSE_TEXTS, SCOPE_TEXTS
 
 STATUS_TIER_NAMES = {
@@ -55,34 +55,6 @@ def overview():
     )
 
 
-@blueprint.route("/account/security")
-@recent_login_required
-def security():
-    member = sso.current_member()
-    return _security_page(member)
-
-
-@blueprint.route("/account/security/recovery-codes", methods=["POST"])
-@recent_login_required
-def regenerate_recovery_codes():
-    member = sso.current_member()
-    codes = authentication.regenerate_recovery_codes(member)
-    confirmation = _("New recovery codes are ready. Your old codes no longer work.")
-    return _security_page(member, codes=codes, confirmation=confirmation)
-
-
-def _security_page(member, codes=None, confirmation=None):
-    return render_template(
-        "account/security.html",
-        member=member,
-        has_totp=second_factor.has_totp(member),
-        remaining=second_factor.remaining_recovery_codes(member),
-        codes=codes,
-        confirmation=confirmation,
-        form=ConfirmForm(),
-    )
-
-
 def format_card_number(number: str) -> str:
     """``992 1234 5678 9012``: the grouping printed on the card."""
     if len(number) != 15:
@@ -118,11 +90,17 @@ def revoke_app(partner_id: str):
         if partner is None:
             abort(404)
         entry = next(
-            (e for e in connected_apps_service.connected_partners(member.id) if e.partner.id == partner.id),
+            (
+                e
+                for e in connected_apps_service.connected_partners(member.id)
+                if e.partner.id == partner.id
+            ),
             None,
         )
         if entry is None or not entry.connected:
-            flash(_("%(partner)s receives no data from your account.", partner=partner.name), "info")
+            flash(
+                _("%(partner)s receives no data from your account.", partner=partner.name), "info"
+            )
             return redirect(url_for(".connected_apps"), 303)
         return render_template(
             "account/revoke_confirm.html", entry=entry, scope_texts=SCOPE_TEXTS, form=form

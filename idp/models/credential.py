@@ -26,6 +26,8 @@ class Credential(db.Model):
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     totp_secret: Mapped[str | None] = mapped_column(EncryptedText)
     totp_enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: A new key the member is switching to; ``totp_secret`` works until it is confirmed.
+    totp_pending_secret: Mapped[str | None] = mapped_column(EncryptedText)
     #: The last RFC 6238 time step accepted; a step is never accepted twice.
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
 

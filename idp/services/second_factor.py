@@ -189,6 +189,27 @@ def new_recovery_codes(member: Member) -> list[str]:
     return [format_recovery_code(code) for code in codes]
 
 
+def normalise_recovery_code(code: str) -> str | None:
+    """The code without dashes and spaces, upper case; None when it cannot be one."""
+    return _normalise_recovery_code(code)
+
+
+def is_unused_recovery_code(member: Member, code: str) -> bool:
+    """True for one of the member's codes not used yet; marks nothing."""
+    normalised = _normalise_recovery_code(code)
+    if normalised is None:
+        return False
+    return bool(
+        db.session.scalar(
+            select(func.count(RecoveryCode.id)).where(
+                RecoveryCode.member_id == member.id,
+                RecoveryCode.code_hash == _recovery_hash(member.id, normalised),
+                RecoveryCode.used_at.is_(None),
+            )
+        )
+    )
+
+
 def use_recovery_code(member: Member, code: str) -> bool:
     normalised = _normalise_recovery_code(code)
     if normalised is None:
@@ -282,3 +303,44 @@ def mask_email(address: str) -> str:
     """``a•••@example.com``: enough for members to recognise, little for onlookers."""
     local, _at, domain = address.partition("@")
     return f"{local[:1]}•••@{domain}"
+
+
+# -- replacing the authenticator app -------------------------------------------------
+
+
+def replacement_key(member: Member) -> str:
+    """A new key for an enrolled member, kept (encrypted) beside the old one until confirmed."""
+    credential = _credential(member)
+    if not credential.has_totp:
+        raise InvalidInput("Two-step verification is not set up yet.")
+    if credential.totp_pending_secret is None:
+        credential.totp_pending_secret = pyotp.random_base32()
+    return credential.totp_pending_secret
+
+
+def replace_totp(member: Member, code: str) -> bool:
+    """Swap in the pending key when ``code`` is one of its codes; else the old key stays.
+
+    The swap is one UPDATE that also clears the pending key, so two confirmations
+    racing with the same code replace the key once. The accepted step is recorded
+    for the new key (RFC 6238 §5.2).
+    """
+    credential = _credential(member)
+    pending = credential.totp_pending_secret
+    if not credential.has_totp or pending is None:
+        return False
+    step = _matching_step(pending, code)
+    if step is None:
+        return False
+    result = db.session.execute(
+        update(Credential)
+        .where(Credential.member_id == member.id, Credential.totp_pending_secret.is_not(None))
+        .values(
+            totp_secret=pending,
+            totp_pending_secret=None,
+            totp_enrolled_at=utcnow(),
+            totp_last_step=step,
+        )
+    )
+    db.session.expire(credential)
+    return result.rowcount == 1

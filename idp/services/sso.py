@@ -24,7 +24,7 @@ from sqlalchemy import select, update
 from idp.extensions import db
 from idp.models import Member, SSOSession
 from idp.models.types import utcnow
-from idp.services import activity, audit, backchannel_logout
+from idp.services import activity, audit, backchannel_logout, session_details
 
 TOKEN_KEY = "sso"
 PENDING_KEY = "login"
@@ -56,6 +56,7 @@ def start_session(member: Member, amr: list[str], acr: str | None = None) -> SSO
         amr=methods,
         acr=acr,
         user_agent=(request.user_agent.string or "")[:200] if request else None,
+        address_prefix=session_details.address_prefix(request.remote_addr) if request else None,
         created_at=now,
         last_seen_at=now,
         expires_at=now + timedelta(seconds=_settings().session_max_seconds),
@@ -134,6 +135,30 @@ def end_member_sessions(member_id: str, reason: str, except_sid: str | None = No
     backchannel_logout.queue_logout(member_id, ended_sids)
     db.session.commit()
     return ended
+
+
+def end_member_session(member_id: str, sid: str, reason: str) -> bool:
+    """End one live session of this member (the security page); False when there is none.
+
+    A session of another member is never touched: both ids are in the UPDATE.
+    """
+    ended = db.session.scalar(
+        update(SSOSession)
+        .where(
+            SSOSession.id == sid,
+            SSOSession.member_id == member_id,
+            SSOSession.ended_at.is_(None),
+        )
+        .values(ended_at=utcnow())
+        .returning(SSOSession.id)
+    )
+    if ended is None:
+        db.session.rollback()
+        return False
+    audit.record("session.ended", member_id=member_id, sid=sid, reason=reason)
+    backchannel_logout.queue_logout(member_id, [sid])
+    db.session.commit()
+    return True
 
 
 def live_sessions(member_id: str) -> list[SSOSession]:
