@@ -4,6 +4,7 @@ from idp.models.analytics import LoginDay, LoginDayMarker
 from idp.models.audit import AppendOnlyError, AuditEvent
 from idp.models.client import Client, ClientAssertion, ClientRecord, hash_secret
 from idp.models.credential import Credential, EmailCode, Lockout, RecoveryCode
+from idp.models.erasure import MemberErasure, RetiredCardNumber
 from idp.models.grant import AuthorizationCode, Consent, ConsentRecord, ConsentStep
 from idp.models.invitation import DeveloperInvitation
 from idp.models.linking import LinkedProfile, LinkingRecord, UpstreamRequest
@@ -49,4 +50,6 @@ __all__ = [
     "LoginDay",
     "LoginDayMarker",
     "DeveloperInvitation",
+    "MemberErasure",
+    "RetiredCardNumber",
 ]
