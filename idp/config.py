@@ -265,10 +265,13 @@ def load_settings(environ: dict[str, str] | None = None, **overrides) -> Setting
     values["mail_sender"] = _env("IDP_MAIL_SENDER", environ) or Settings.mail_sender
     proxies = _env("IDP_TRUSTED_PROXIES", environ)
     values["trusted_proxies"] = _validate_trusted_proxies(proxies.strip()) if proxies else 0
-    for name in ("evidence_retention_days", "audit_retention_days"):
-        raw_days = _env("IDP_" + name.upper(), environ)
+    for variable, name in (
+        ("IDP_EVIDENCE_RETENTION_DAYS", "evidence_retention_days"),
+        ("IDP_AUDIT_RETENTION_DAYS", "audit_retention_days"),
+    ):
+        raw_days = _env(variable, environ)
         if raw_days is not None:
-            values[name] = _validate_days("IDP_" + name.upper(), raw_days.strip())
+            values[name] = _validate_days(variable, raw_days.strip())
     providers = _env("IDP_LHG_PROVIDERS", environ)
     values["lhg_providers"] = _validate_providers(providers) if providers else ()
 

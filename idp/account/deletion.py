@@ -17,11 +17,11 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
-from wtforms.validators import InputRequired, Length
+from wtforms.validators import InputRequired, Length, StopValidation
 
 from idp.account import blueprint
 from idp.extensions import limiter
-from idp.login.forms import Text
+from idp.request_text import is_text
 from idp.models.types import utcnow
 from idp.services import account_deletion, authentication, second_factor, sso
 from idp.services.authentication import LockedOut, LoginRefused
@@ -30,6 +30,16 @@ from idp.web.limits import login_rate_limit
 
 #: Deletion attempts share the per-address budget of login attempts.
 attempts = limiter.shared_limit(login_rate_limit, scope="login-attempts", methods=["POST"])
+
+
+def Text():  # noqa: N802 - a validator, named like the others
+    """Refuses a value holding a NUL or characters that were not UTF-8."""
+
+    def check(form, field) -> None:
+        if isinstance(field.data, str) and not is_text(field.data):
+            raise StopValidation(_l("This holds characters that cannot be used."))
+
+    return check
 
 
 class DeleteAccountForm(FlaskForm):
