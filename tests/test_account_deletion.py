@@ -140,6 +140,7 @@ def test_a_wrong_code_changes_nothing(oauth, rp, connected):
     assert "has not been deleted" in alert_text(response.get_data(as_text=True))
     response = _delete(oauth, member_id, code="AAAA-BBBB-CCCC-DDDD")
     assert response.status_code == 400
+    assert "AAAA-BBBB" not in response.get_data(as_text=True)  # a code is never shown again
     _unchanged(oauth, rp, member_id, tokens)
 
 
@@ -401,3 +402,20 @@ def test_a_failure_midway_leaves_nothing_half_done(oauth, rp, connected):
                 PartnerNotification.client_id == rp.pk
             )
         ) == 0
+
+
+def test_retention_periods_come_from_the_environment():
+    from idp.config import ConfigError, load_settings
+
+    settings = load_settings(
+        {"IDP_EVIDENCE_RETENTION_DAYS": "1095", "IDP_AUDIT_RETENTION_DAYS": "30"},
+        secret_key="x" * 32,
+        data_keys=("A" * 43 + "=",),
+    )
+    assert (settings.evidence_retention_days, settings.audit_retention_days) == (1095, 30)
+    assert load_settings({}, secret_key="x" * 32, data_keys=("A" * 43 + "=",)).audit_retention_days == 3650
+    for bad in ("0", "ten years", "-1"):
+        with pytest.raises(ConfigError, match="IDP_AUDIT_RETENTION_DAYS"):
+            load_settings(
+                {"IDP_AUDIT_RETENTION_DAYS": bad}, secret_key="x" * 32, data_keys=("A" * 43 + "=",)
+            )

@@ -88,10 +88,15 @@ def delete_account_page():
 
 
 def _check_factors(member, form) -> Response | None:
-    """Password, then the second factor, as at login; a response when refused."""
+    """Password, then the second factor, as at login; a response when refused.
+
+    A refused page never shows the code again (a recovery code stays a secret).
+    """
+    code = form.code.data
+    form.code.data = ""
     try:
         authentication.check_password(member.email, form.password.data)
-        authentication.check_second_factor(member, factor_of(form.code.data), form.code.data)
+        authentication.check_second_factor(member, factor_of(code), code)
     except LockedOut as exc:
         seconds = max(1, ceil((exc.until - utcnow()).total_seconds()))
         response = _page(form, member, alert=_locked_message(seconds), status=429)
