@@ -33,7 +33,6 @@ from idp.models import (
     RetiredCardNumber,
     SSOSession,
 )
-from idp.models.audit import AppendOnlyError
 from idp.models.types import utcnow
 from idp.services import audit_log, retention, second_factor
 from idp.services.errors import Conflict, NotFound

@@ -21,8 +21,8 @@ from wtforms.validators import InputRequired, Length, StopValidation
 
 from idp.account import blueprint
 from idp.extensions import limiter
-from idp.request_text import is_text
 from idp.models.types import utcnow
+from idp.request_text import is_text
 from idp.services import account_deletion, authentication, second_factor, sso
 from idp.services.authentication import LockedOut, LoginRefused
 from idp.web.guards import login_required

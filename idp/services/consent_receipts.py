@@ -142,8 +142,9 @@ def build(record: ConsentRecord, public_jwk: dict) -> dict:
             }
         ],
         "policyUrl": settings.privacy_policy_url,
-        "services": [{"service": f"Login with Miles & More at {client.client_name}",
-                      "purposes": purposes}],
+        "services": [
+            {"service": f"Login with Miles & More at {client.client_name}", "purposes": purposes}
+        ],
         "sensitive": False,
         "spiCat": [],
         "consentRecord": {
@@ -165,7 +166,9 @@ def build(record: ConsentRecord, public_jwk: dict) -> dict:
 def _purpose(name: str, scopes: list[str], record, partner, primary: bool) -> dict:
     purpose = PURPOSES[name]
     description, category = PURPOSE_DESCRIPTIONS.get(name, (name, name))
-    categories = sorted({PII_CATEGORIES[s] for s in scopes if s in purpose.scopes and s in PII_CATEGORIES})
+    categories = sorted(
+        {PII_CATEGORIES[s] for s in scopes if s in purpose.scopes and s in PII_CATEGORIES}
+    )
     return {
         "purpose": description,
         "purposeCategory": [category],
