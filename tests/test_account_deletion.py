@@ -418,3 +418,36 @@ def test_retention_periods_come_from_the_environment():
             load_settings(
                 {"IDP_AUDIT_RETENTION_DAYS": bad}, secret_key="x" * 32, data_keys=("A" * 43 + "=",)
             )
+
+
+def test_a_linked_profile_is_unlinked_with_its_evidence_kept_then_purged(app_ctx):
+    from idp.models import LinkedProfile, LinkingRecord
+    from idp.services import account_deletion, linked_profiles
+    from tests.factories import make_member
+
+    member, _, _ = make_member()
+    member_id = member.id
+    linked_profiles.link(member, "lufthansa", "https://id.lufthansa.example", "LH-123", None)
+    account_deletion.delete_account(member_id)
+
+    assert linked_profiles.profiles_of(member_id) == []
+    assert db.session.scalar(
+        select(func.count()).select_from(LinkedProfile).where(LinkedProfile.member_id == member_id)
+    ) == 0
+    records = db.session.scalars(
+        select(LinkingRecord).where(LinkingRecord.member_id == member_id).order_by(LinkingRecord.id)
+    ).all()
+    assert [(r.action, r.actor) for r in records] == [
+        ("linked", "member"),
+        ("unlinked", "account_deletion"),
+    ]
+    # The airline's profile can be linked to another account: the old link is gone.
+    other, _, _ = make_member()
+    linked_profiles.link(other, "lufthansa", "https://id.lufthansa.example", "LH-123", None)
+
+    erasure = db.session.get(MemberErasure, member_id)
+    done = retention.purge(now=erasure.evidence_blocked_until + timedelta(seconds=1))
+    assert done["linking_records"] == 2
+    assert db.session.scalar(
+        select(func.count()).select_from(LinkingRecord).where(LinkingRecord.member_id == member_id)
+    ) == 0

@@ -62,7 +62,7 @@ from idp.models import (
     UpstreamRequest,
 )
 from idp.models.types import new_id, utcnow
-from idp.services import audit, lockout, notifications, withdrawal
+from idp.services import audit, linked_profiles, lockout, notifications, withdrawal
 from idp.services.backchannel_logout import logout_claims
 from idp.services.errors import NotFound
 
@@ -126,6 +126,9 @@ def _delete(member: Member) -> Deletion:
         .execution_options(synchronize_session=False)
     ).rowcount
     _queue_session_logouts(member, sids, notified_by_withdrawal)
+    # Every link still standing is withdrawn as a decision of its own (its evidence stays).
+    standing_links = {profile.airline for profile in linked_profiles.profiles_of(member.id)}
+    linked_profiles.unlink_airlines(member.id, standing_links, "account_deletion")
 
     _retire_cards(member.id, now)
     # The revoked tokens stay until the purge; they forget the codes going now.
