@@ -451,3 +451,18 @@ def test_a_linked_profile_is_unlinked_with_its_evidence_kept_then_purged(app_ctx
     assert db.session.scalar(
         select(func.count()).select_from(LinkingRecord).where(LinkingRecord.member_id == member_id)
     ) == 0
+
+
+def test_every_other_browser_of_the_member_is_logged_out(oauth, rp, connected):
+    from tests.factories import log_in as start_session
+
+    member_id, _, _, _ = connected
+    other_browser = oauth.app.test_client()
+    with oauth.app.app_context():
+        other_sid = start_session(other_browser, db.session.get(Member, member_id))
+    assert other_browser.get("/account").status_code == 200
+    assert _delete(oauth, member_id).status_code == 200
+    response = other_browser.get("/account")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    with oauth.app.app_context():
+        assert db.session.get(SSOSession, other_sid) is None

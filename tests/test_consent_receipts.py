@@ -159,3 +159,16 @@ def test_a_receipt_needs_a_login(client, app_ctx):
     _, record = _given(owner, registered)
     response = client.get(f"/account/apps/receipts/{record.id}")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_a_consent_without_time_limit_says_so(client, app_ctx):
+    member, _, _ = make_member()
+    registered, _secret = make_client()
+    _, record = _given(member, registered, unlimited=True)
+    log_in(client, member)
+    receipt = client.get(f"/account/apps/receipts/{record.id}").get_json()["receipt"]
+    assert receipt["consentRecord"]["unlimited"] is True
+    assert receipt["consentRecord"]["expiresAt"] is None
+    (purpose,) = receipt["services"][0]["purposes"]
+    assert purpose["termination"] == "Without time limit, until withdrawn on Connected apps"
+    assert purpose["piiCategory"] == ["1 - Biographical", "2 - Contact"]
