@@ -314,6 +314,11 @@ def test_purge_keeps_blocked_evidence_until_its_period_ends_then_erases_it(
         with pytest.raises(Exception, match="append-only"):
             with db.session.begin_nested():
                 db.session.execute(delete(AuditEvent).where(AuditEvent.member_id == member_id))
+        # Login analytics hold counts only: neither the deletion nor the purge changes them.
+        from idp.services import analytics
+
+        today = utcnow().date()
+        figures = [d.as_dict() for d in analytics.report(rp.partner_id, today)]
         erasure = db.session.get(MemberErasure, member_id)
         before_end = erasure.evidence_blocked_until - timedelta(days=1)
         kept = retention.purge(now=before_end)
@@ -329,6 +334,7 @@ def test_purge_keeps_blocked_evidence_until_its_period_ends_then_erases_it(
         assert done["members"] == 1 and done["member_erasures"] == 1
         assert counts() == (0, 0)
         assert db.session.get(Member, member_id) is None
+        assert [d.as_dict() for d in analytics.report(rp.partner_id, today)] == figures
         # The card number's tombstone stays: still never issued again.
         assert db.session.scalar(select(func.count()).select_from(RetiredCardNumber)) >= 1
         with pytest.raises(Conflict):
