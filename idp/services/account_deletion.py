@@ -75,7 +75,8 @@ class Deletion:
     """What one account deletion did (counts only: nothing that names the member)."""
 
     partners_notified: int
-    tokens_revoked: int
+    #: Tokens no standing consent covered, revoked besides the withdrawal's.
+    other_tokens_revoked: int
     sessions_ended: int
     erasure: MemberErasure
 
