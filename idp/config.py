@@ -75,6 +75,19 @@ class Settings:
     recent_login_seconds: int = defaults.RECENT_LOGIN_SECONDS
     #: Reverse proxies in front of the provider whose X-Forwarded-* headers are trusted.
     trusted_proxies: int = 0
+    #: Days a deleted account's consent evidence stays blocked (default 10 years: the longest
+    #: commercial and tax retention period, privacy policy §9), then ``mam-idp purge`` erases it.
+    evidence_retention_days: int = 3650
+    #: Days a deleted account's audit events stay blocked (default 10 years, as above).
+    audit_retention_days: int = 3650
+    #: The controller named on consent receipts (privacy policy §1).
+    controller_name: str = "Miles & More GmbH"
+    #: The controller's postal address on consent receipts.
+    controller_address: str = "Unterschweinstiege 8, 60549 Frankfurt am Main, Germany"
+    #: The controller's contact for data protection on consent receipts.
+    controller_email: str = "datenschutz@dlh.de"
+    #: The programme privacy policy named on consent receipts.
+    privacy_policy_url: str = "https://www.miles-and-more.com/privacy"
 
     @property
     def issuer_is_https(self) -> bool:
@@ -237,6 +250,12 @@ def _validate_email_change_seconds(raw: str) -> int:
     return int(raw)
 
 
+def _validate_days(name: str, raw: str) -> int:
+    if not re.fullmatch(r"[0-9]{1,6}", raw) or int(raw) < 1:
+        raise ConfigError(f"{name} must be a whole number of days, at least 1")
+    return int(raw)
+
+
 def load_settings(environ: dict[str, str] | None = None, **overrides) -> Settings:
     """Build the settings from the environment, then ``overrides`` (used by tests)."""
     environ = dict(os.environ if environ is None else environ)
@@ -259,6 +278,13 @@ def load_settings(environ: dict[str, str] | None = None, **overrides) -> Setting
     email_change = _env("IDP_EMAIL_CHANGE_SECONDS", environ)
     if email_change:
         values["email_change_seconds"] = _validate_email_change_seconds(email_change.strip())
+    for variable, name in (
+        ("IDP_EVIDENCE_RETENTION_DAYS", "evidence_retention_days"),
+        ("IDP_AUDIT_RETENTION_DAYS", "audit_retention_days"),
+    ):
+        raw_days = _env(variable, environ)
+        if raw_days is not None:
+            values[name] = _validate_days(variable, raw_days.strip())
     providers = _env("IDP_LHG_PROVIDERS", environ)
     values["lhg_providers"] = _validate_providers(providers) if providers else ()
 
@@ -309,6 +335,8 @@ ENVIRONMENT = {
     "IDP_MAIL_SENDER": "sender address of outgoing mail",
     "IDP_TRUSTED_PROXIES": "how many reverse proxies in front set X-Forwarded-For (default 0)",
     "IDP_EMAIL_CHANGE_SECONDS": "how long the link confirming a new email address works",
+    "IDP_EVIDENCE_RETENTION_DAYS": "days a deleted account's consent evidence stays blocked",
+    "IDP_AUDIT_RETENTION_DAYS": "days a deleted account's audit events stay blocked",
 }
 
 

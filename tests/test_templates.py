@@ -224,6 +224,21 @@ def walk_every_page(app, client, rendered: Rendered) -> None:
     response = post_form(client, "/oauth/logout", {"confirm": "yes"}, page="/oauth/logout")
     assert response.status_code == 200
 
+    # Deleting an account: the page, then the deletion with a recovery code.
+    leaving = oauth.member()
+    oauth.login(leaving)
+    page("/account/delete")
+    with app.app_context():
+        from idp.extensions import db
+        from idp.models import Member
+        from idp.services.second_factor import new_recovery_codes
+
+        codes = new_recovery_codes(db.session.get(Member, leaving))
+        db.session.commit()
+    form = {"password": oauth.credentials[leaving][1], "code": codes[0]}
+    response = post_form(client, "/account/delete", form)
+    assert response.status_code == 200 and "account/deleted.html" in rendered.names
+
     # The error page, for a browser.
     page("/no-such-page", status=404, headers={"Accept": "text/html"})
 

@@ -4,4 +4,11 @@ from flask import Blueprint
 
 blueprint = Blueprint("account", __name__)
 
-from idp.account import linked_profiles, profile, security, views  # noqa: E402, F401  (attach the routes)
+from idp.account import (  # noqa: E402, F401  (attach the routes)
+    deletion,
+    linked_profiles,
+    profile,
+    receipts,
+    security,
+    views,
+)

@@ -132,8 +132,10 @@ def worker_command(ctx: click.Context, interval: float, once: bool) -> None:
 def purge_command(as_json: bool, dry_run: bool, batch_size: int) -> None:
     """Delete what has outlived its purpose: expired codes, tokens, steps, sessions, outbox rows.
 
-    Consent records and the audit log are never deleted. Safe to run at any
-    time and as often as wanted, e.g. hourly from cron or a systemd timer.
+    Consent records and the audit log are never deleted, except the blocked
+    ones of a deleted account once their retention period has ended. Safe to
+    run at any time and as often as wanted, e.g. hourly from cron or a
+    systemd timer.
     """
     from idp.services.retention import purge
 

@@ -5,6 +5,7 @@ from idp.models.audit import AppendOnlyError, AuditEvent
 from idp.models.client import Client, ClientAssertion, ClientRecord, hash_secret
 from idp.models.credential import Credential, EmailCode, Lockout, RecoveryCode
 from idp.models.email_change import EmailChange
+from idp.models.erasure import MemberErasure, RetiredCardNumber
 from idp.models.grant import AuthorizationCode, Consent, ConsentRecord, ConsentStep
 from idp.models.invitation import DeveloperInvitation
 from idp.models.linking import LinkedProfile, LinkingRecord, UpstreamRequest
@@ -51,4 +52,6 @@ __all__ = [
     "LoginDayMarker",
     "DeveloperInvitation",
     "EmailChange",
+    "MemberErasure",
+    "RetiredCardNumber",
 ]

@@ -3,7 +3,9 @@
 A search names any of: a member (id, email address or card number), a
 partner (its clients' events and the events naming it), a client, an event
 type (``client.approved``, or a prefix ending in a dot such as ``login.``),
-and a period of days in UTC. Results come newest first.
+and a period of days in UTC. Results come newest first. The events of a
+deleted account are blocked (``idp.services.account_deletion``): no search
+finds them, until ``mam-idp purge`` erases them.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import or_, select
 
 from idp.extensions import db
-from idp.models import AuditEvent, Client
+from idp.models import AuditEvent, Client, MemberErasure
 from idp.services.errors import InvalidInput, NotFound
 from idp.services.member_reference import find_member
 from idp.services.partners import find_partner
@@ -43,7 +45,11 @@ def _day_start(day: date) -> datetime:
 
 
 def search(query: AuditQuery, limit: int = PAGE_ROWS) -> list[AuditEvent]:
-    statement = select(AuditEvent)
+    """Events matching ``query``; a deleted account's events are blocked and never found."""
+    blocked = select(MemberErasure.member_id)
+    statement = select(AuditEvent).where(
+        or_(AuditEvent.member_id.is_(None), AuditEvent.member_id.not_in(blocked))
+    )
     if query.member:
         member = find_member(query.member)
         if member is None:

@@ -7,7 +7,8 @@ same everywhere.
 
 from __future__ import annotations
 
-from idp.models import Member
+from idp.extensions import db
+from idp.models import Member, MemberErasure
 from idp.services.errors import NotFound
 from idp.services.members import find_by_login, get_member
 
@@ -23,7 +24,8 @@ def find_member(reference: str) -> Member | None:
     if len(reference) <= _MAX_ID_LENGTH and "@" not in reference:
         found = get_member(reference)
         if found is not None:
-            return found
+            # A deleted account's tombstone is nobody an operator may act on (Art. 17).
+            return None if db.session.get(MemberErasure, found.id) else found
     return find_by_login(reference)
 
 

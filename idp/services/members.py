@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from idp.extensions import db, keyring
 from idp.locales import LOCALES
-from idp.models import CardNumber, Credential, Member
+from idp.models import CardNumber, Credential, Member, RetiredCardNumber
 from idp.models.member import CARD_REPLACEMENT_REASONS, GENDERS, STATUS_TIERS
 from idp.models.types import utcnow
 from idp.services import audit
@@ -160,9 +160,15 @@ def create_member(new: NewMember) -> Member:
 
 
 def _card_taken(number: str) -> bool:
+    """Held now, held before, or held by an erased account: card numbers are never reissued."""
+    indexes = _card_indexes(number)
     return (
-        db.session.scalar(
-            select(CardNumber.id).where(CardNumber.number_index.in_(_card_indexes(number)))
+        db.session.scalar(select(CardNumber.id).where(CardNumber.number_index.in_(indexes)))
+        is not None
+        or db.session.scalar(
+            select(RetiredCardNumber.number_index).where(
+                RetiredCardNumber.number_index.in_(indexes)
+            )
         )
         is not None
     )

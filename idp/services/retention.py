@@ -32,10 +32,27 @@ table                         deleted when
                               them; the audit log names each registration)
 ============================  ===============================================================
 
-Never deleted here: ``consent_records`` and ``linking_records`` (the evidence
-of every consent and linking decision) and ``audit_events`` (the audit log),
-nor members, consents, linked profiles, clients and signing keys, whose lives
-end by a decision, not a clock. A login waiting
+Never deleted by these rules: ``consent_records`` and ``linking_records`` (the
+evidence of every consent and linking decision) and ``audit_events`` (the
+audit log), nor members, consents, linked profiles, clients and signing keys,
+whose lives end by a decision, not a clock.
+
+Blocked data of deleted accounts (``idp.services.account_deletion``) is the
+one exception, erased once the retention period stored with the erasure has
+ended (``IDP_EVIDENCE_RETENTION_DAYS``, ``IDP_AUDIT_RETENTION_DAYS``, 10 years
+by default):
+
+============================  ===============================================================
+``consent_records``,          the account's consent evidence, its withdrawn consents, its
+``linking_records``,          revoked tokens and the member row itself, once
+``consents``, ``members``     ``evidence_blocked_until`` has passed
+``audit_events``              the account's audit events, once ``audit_blocked_until`` has
+                              passed (the purge marks the erasure first: only then does the
+                              database allow the delete)
+``member_erasures``           the marker itself, once both of the above are gone; the card
+                              numbers' ``retired_card_numbers`` stay for good
+============================  ===============================================================
+ A login waiting
 for its second factor lives in the signed session cookie and needs no purge.
 
 Rows go in batches, one transaction per batch, so a purge of a large backlog
@@ -56,14 +73,19 @@ from sqlalchemy.orm import aliased
 
 from idp.extensions import db
 from idp.models import (
+    AuditEvent,
     AuthorizationCode,
     ClientAssertion,
     Consent,
+    ConsentRecord,
     ConsentStep,
     EmailChange,
     EmailCode,
     InitialAccessToken,
+    LinkingRecord,
     Lockout,
+    Member,
+    MemberErasure,
     OutgoingMail,
     PartnerNotification,
     SSOSession,
@@ -221,6 +243,9 @@ def purge(
         if rule.table in PROTECTED_TABLES:  # pragma: no cover - a rule must never name them
             raise RuntimeError(f"{rule.table} is never purged")
         counts[rule.table] = _count(rule, now) if dry_run else _delete(rule, now, batch_size)
+    for table, erased in _erase_blocked(now, dry_run).items():
+        if erased:  # tables of blocked data are named only when something went
+            counts[table] = counts.get(table, 0) + erased
     if dry_run:
         db.session.rollback()
     elif any(counts.values()):
@@ -257,3 +282,75 @@ def _delete(rule: Rule, now: datetime, batch_size: int) -> int:
         if len(keys) < batch_size:
             break
     return deleted
+
+
+# -- blocked data of deleted accounts ---------------------------------------------
+
+#: What goes when a deleted account's evidence period ends, children first.
+_EVIDENCE_MODELS = (ConsentRecord, LinkingRecord, Token, Consent, Member)
+
+
+def _erase_blocked(now: datetime, dry_run: bool) -> dict[str, int]:
+    """Erase (or count) the blocked data whose retention period has ended; commits.
+
+    Counts per table; ``tokens`` counts the revoked tokens of erased accounts
+    that the token rule above had not yet removed.
+    """
+    evidence_ids = list(
+        db.session.scalars(
+            select(MemberErasure.member_id).where(
+                MemberErasure.evidence_erased_at.is_(None),
+                MemberErasure.evidence_blocked_until <= now,
+            )
+        )
+    )
+    audit_ids = list(
+        db.session.scalars(
+            select(MemberErasure.member_id).where(
+                MemberErasure.audit_erased_at.is_(None),
+                MemberErasure.audit_blocked_until <= now,
+            )
+        )
+    )
+    counts: dict[str, int] = {}
+    for model in _EVIDENCE_MODELS:
+        key = Member.id if model is Member else model.member_id
+        if dry_run:
+            counts[model.__tablename__] = _count_where(model, key.in_(evidence_ids))
+        else:
+            counts[model.__tablename__] = _delete_where(model, key.in_(evidence_ids))
+    if dry_run:
+        counts["audit_events"] = _count_where(AuditEvent, AuditEvent.member_id.in_(audit_ids))
+        counts["member_erasures"] = 0
+        return counts
+    if evidence_ids:
+        db.session.execute(
+            update(MemberErasure)
+            .where(MemberErasure.member_id.in_(evidence_ids))
+            .values(evidence_erased_at=now)
+        )
+    if audit_ids:
+        # The database allows deleting these events only once the marker says so.
+        db.session.execute(
+            update(MemberErasure)
+            .where(MemberErasure.member_id.in_(audit_ids))
+            .values(audit_erased_at=now)
+        )
+    counts["audit_events"] = _delete_where(AuditEvent, AuditEvent.member_id.in_(audit_ids))
+    counts["member_erasures"] = _delete_where(
+        MemberErasure,
+        and_(MemberErasure.evidence_erased_at.is_not(None), MemberErasure.audit_erased_at.is_not(None)),
+    )
+    db.session.commit()
+    return counts
+
+
+def _count_where(model, condition) -> int:
+    return db.session.scalar(select(func.count()).select_from(model).where(condition))
+
+
+def _delete_where(model, condition) -> int:
+    result = db.session.execute(
+        delete(model).where(condition).execution_options(synchronize_session=False)
+    )
+    return result.rowcount

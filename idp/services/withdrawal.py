@@ -95,11 +95,14 @@ def _live_sessions(member_id: str, client_ids: list[int]) -> list[tuple[str, int
     return sorted((sid, client_pk) for sid, client_pk in rows)
 
 
-def withdraw_partner_access(member_id: str, partner_id: str, actor: str = "member") -> Withdrawal:
+def withdraw_partner_access(
+    member_id: str, partner_id: str, actor: str = "member", commit: bool = True
+) -> Withdrawal:
     """Withdraw the member's consent at every client of a partner, in one transaction.
 
     Idempotent: a second call finds nothing standing, revokes nothing and
-    queues nothing. Commits.
+    queues nothing. Commits, unless ``commit`` is false (account deletion
+    makes it part of its own transaction).
     """
     if actor not in ACTORS:
         raise ValueError(f"unknown actor {actor!r}")
@@ -164,12 +167,18 @@ def withdraw_partner_access(member_id: str, partner_id: str, actor: str = "membe
         notifications=queued,
         profiles_unlinked=unlinked,
     )
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return Withdrawal(len(standing), revoked, queued)
 
 
-def withdraw_all_for_member(member_id: str, actor: str = "account_deletion") -> int:
-    """Withdraw every partner's access (account deletion); returns the partners touched."""
+def withdraw_all_for_member(
+    member_id: str, actor: str = "account_deletion", commit: bool = True
+) -> int:
+    """Withdraw every partner's access (account deletion); returns the partners touched.
+
+    With ``commit`` false, everything stays in the caller's transaction.
+    """
     partner_ids = db.session.scalars(
         select(Client.partner_id)
         .join(Consent, Consent.client_id == Client.id)
@@ -177,5 +186,5 @@ def withdraw_all_for_member(member_id: str, actor: str = "account_deletion") -> 
         .distinct()
     ).all()
     for partner_id in sorted(partner_ids):
-        withdraw_partner_access(member_id, partner_id, actor=actor)
+        withdraw_partner_access(member_id, partner_id, actor=actor, commit=commit)
     return len(partner_ids)
