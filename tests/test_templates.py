@@ -137,6 +137,7 @@ def walk_every_page(app, client, rendered: Rendered) -> None:
     page("/account/security")
     page("/account/apps")
     page("/account/linked-profiles")
+    page("/account/export")
     page("/linking/no-such-airline/callback", status=404)
     rp = oauth.client(scope="openid profile", purposes=["registration"], approved=True)
     _location, consent = oauth.consent_page(oauth.authorize(rp))
