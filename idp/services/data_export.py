@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, union
 
 from idp.catalog import SCOPE_DATA_CATEGORIES
 from idp.extensions import db
@@ -82,11 +82,11 @@ def _card_numbers(member_id: str) -> list[dict]:
 
 def _clients(member_id: str) -> dict[int, tuple[Client, Partner]]:
     """Every client the member's consents, evidence or tokens name, with its partner."""
-    ids = (
-        select(Consent.client_id).where(Consent.member_id == member_id)
-        .union(select(ConsentRecord.client_id).where(ConsentRecord.member_id == member_id))
-        .union(select(Token.client_id).where(Token.member_id == member_id))
-    )  # fmt: skip
+    ids = union(
+        select(Consent.client_id).where(Consent.member_id == member_id),
+        select(ConsentRecord.client_id).where(ConsentRecord.member_id == member_id),
+        select(Token.client_id).where(Token.member_id == member_id),
+    )
     rows = db.session.execute(
         select(Client, Partner)
         .join(Partner, Partner.id == Client.partner_id)
