@@ -48,3 +48,13 @@ def test_member_downloads_the_export_with_what_a_partner_read(live_server, page,
     ]
     assert "login.succeeded" in [e["event"] for e in document["audit_events"]]
     assert len(document["sessions"]) == 1
+
+    # The same read on Connected apps, under the partner.
+    page.goto(f"{live_server.url}/account/apps")
+    section = page.locator("section.connected-app", has_text="Sky Hotels")
+    assert section.get_by_role("heading", name="What it read").is_visible()
+    row = section.locator("table.partner-access tbody tr")
+    assert row.count() == 1
+    assert row.locator("td").all_inner_texts()[0] == "Your email address"
+    assert row.locator("td").all_inner_texts()[2] == "1"
+    page.screenshot(path=str(artifacts / "account-apps-partner-access.png"), full_page=True)
