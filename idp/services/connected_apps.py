@@ -20,7 +20,6 @@ from idp.services.consent import IDENTITY_SCOPE, OFFLINE_SCOPE, stands_for_autho
 from idp.services.consent_evidence import history
 from idp.services.linked_profiles import airlines_of_partner, profiles_of
 
-
 #: How far back Connected apps sums up what a partner read.
 READS_DAYS = 90
 

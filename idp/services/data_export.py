@@ -214,9 +214,7 @@ def _linking_records(member_id: str) -> list[dict]:
 
 def _sessions(member_id: str) -> list[dict]:
     sessions = db.session.scalars(
-        select(SSOSession)
-        .where(SSOSession.member_id == member_id)
-        .order_by(SSOSession.created_at)
+        select(SSOSession).where(SSOSession.member_id == member_id).order_by(SSOSession.created_at)
     )
     return [
         {
