@@ -240,6 +240,19 @@ def test_connected_apps_shows_what_each_partner_read(app, client, oauth, rp):
     }
 
 
+def test_each_id_token_with_member_claims_counts_as_a_read(app, oauth, rp):
+    member_id = oauth.member()
+    oauth.login(member_id)
+    claims = json.dumps({"id_token": {"email": None, "miles_balance": None}})
+    first = oauth.tokens(rp, scope="openid email offline_access", claims=claims)
+    refreshed = oauth.token(rp, grant_type="refresh_token", refresh_token=first["refresh_token"])
+    assert refreshed.status_code == 200
+    assert "email" in oauth.id_token_claims(refreshed.get_json()["id_token"])
+    # miles was not granted, so it was neither released nor counted.
+    today = utcnow().date().isoformat()
+    assert access_rows(app, member_id) == {(rp.partner_id, "email", today, 2)}
+
+
 def test_a_partner_that_read_nothing_says_so(app, client, oauth, rp):
     member_id = oauth.member()
     oauth.login(member_id)
