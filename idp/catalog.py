@@ -31,6 +31,19 @@ SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
     "offline_access": (),
 }
 
+#: The data category of the seeds each data scope belongs to (SPEC.md §2); ``openid``
+#: (an identifier) and ``offline_access`` (an access key) release no member data.
+SCOPE_DATA_CATEGORIES: dict[str, str] = {
+    "profile": "basic_data",
+    "email": "basic_data",
+    "phone": "basic_data",
+    "address": "basic_data",
+    "card_number": "card_number",
+    "status": "status_data",
+    "miles": "programme_data",
+    "lhg_profiles": "linked_profiles",
+}
+
 #: Scopes every client may ask for, whatever its purposes.
 BASE_SCOPES = ("openid", "offline_access")
 
@@ -105,3 +118,17 @@ def smallest_purposes_for(scopes) -> list[str]:
 
 def claims_for_scopes(scopes) -> set[str]:
     return {claim for scope in scopes for claim in SCOPE_CLAIMS.get(scope, ())}
+
+
+#: Claim name -> the data scope releasing it (``sub`` is no member data).
+_CLAIM_SCOPES = {
+    claim: scope
+    for scope, claims in SCOPE_CLAIMS.items()
+    if scope in SCOPE_DATA_CATEGORIES
+    for claim in claims
+}
+
+
+def data_scopes_of_claims(claims) -> set[str]:
+    """The data scopes whose claims are among ``claims``: what a partner read of a member."""
+    return {_CLAIM_SCOPES[name] for name in claims if name in _CLAIM_SCOPES}

@@ -44,6 +44,11 @@ def writes(sent):
     return [s.split()[0:3] for s in sent if WRITE.match(s)]
 
 
+#: What a UserInfo call counts of what it read (``consent_usage.record_read``): one
+#: statement per call, before the response; not an activity timestamp.
+COUNT_READ = ["INSERT", "INTO", "partner_access"]
+
+
 @pytest.fixture
 def token(app_ctx):
     member, _, _ = make_member()
@@ -65,7 +70,7 @@ def userinfo(client, token):
 def test_a_bearer_call_writes_the_last_use_once_after_the_view(client, token):
     with statements() as sent:
         userinfo(client, token)
-    assert writes(sent) == [["UPDATE", "consents", "SET"]]
+    assert writes(sent) == [COUNT_READ, ["UPDATE", "consents", "SET"]]
     data = [s for s in sent if DATA.match(s)]
     # The view's reads (the member for its claims) all came before the write.
     assert WRITE.match(data[-1]) and "members" in " ".join(data[:-1])
@@ -74,12 +79,12 @@ def test_a_bearer_call_writes_the_last_use_once_after_the_view(client, token):
     assert utcnow() - consent.last_used_at < timedelta(seconds=10)
 
 
-def test_calls_within_the_minute_write_nothing(client, token):
+def test_calls_within_the_minute_write_no_last_use(client, token):
     userinfo(client, token)
     with statements() as sent:
         for _ in range(3):
             userinfo(client, token)
-    assert writes(sent) == []
+    assert writes(sent) == [COUNT_READ] * 3
 
 
 def test_a_call_a_minute_later_writes_again(client, token):
@@ -88,7 +93,7 @@ def test_a_call_a_minute_later_writes_again(client, token):
     db.session.commit()
     with statements() as sent:
         userinfo(client, token)
-    assert writes(sent) == [["UPDATE", "consents", "SET"]]
+    assert writes(sent) == [COUNT_READ, ["UPDATE", "consents", "SET"]]
     db.session.refresh(consent)
     assert utcnow() - consent.last_used_at < timedelta(seconds=10)
 

@@ -160,6 +160,7 @@ def walk_every_page(app, client, rendered: Rendered) -> None:
     post_form(client, "/account/profile/email/confirm", {"token": link.split("=", 1)[1]}, page=link)
     assert "mail/email_changed.txt" in rendered.names
     page("/account/profile/email/confirm?token=no-such-token", status=400)
+    page("/account/export")
     page("/linking/no-such-airline/callback", status=404)
     rp = oauth.client(scope="openid profile", purposes=["registration"], approved=True)
     _location, consent = oauth.consent_page(oauth.authorize(rp))

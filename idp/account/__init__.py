@@ -6,6 +6,7 @@ blueprint = Blueprint("account", __name__)
 
 from idp.account import (  # noqa: E402, F401  (attach the routes)
     deletion,
+    export,
     linked_profiles,
     profile,
     receipts,

@@ -75,6 +75,7 @@ def connected_apps():
         scope_texts=SCOPE_TEXTS,
         purpose_texts=PURPOSE_TEXTS,
         action_texts=HISTORY_ACTIONS,
+        reads_days=connected_apps_service.READS_DAYS,
         form=ConfirmForm(),
     )
 

@@ -13,6 +13,7 @@ from idp.models.mail import OutgoingMail
 from idp.models.member import CardNumber, Member
 from idp.models.notification import PartnerNotification
 from idp.models.partner import Partner, PartnerDeveloper
+from idp.models.partner_access import PartnerAccess
 from idp.models.registration import InitialAccessToken
 from idp.models.signing_key import SigningKey
 from idp.models.sso import SSOSession
@@ -54,4 +55,5 @@ __all__ = [
     "EmailChange",
     "MemberErasure",
     "RetiredCardNumber",
+    "PartnerAccess",
 ]

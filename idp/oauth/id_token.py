@@ -2,7 +2,9 @@
 
 RS256 unless the client registered ES256. Member claims of the granted scopes
 go to UserInfo by default; they enter the ID token only when the ``claims``
-parameter asks for them there (§5.4, §5.5), and never beyond the granted scopes.
+parameter asks for them there (§5.4, §5.5), and never beyond the granted scopes;
+those released are counted as read by the partner in the issuing transaction
+(``consent_usage.count_read``).
 ``azp`` is left out: the audience is always the one client that asked.
 """
 
@@ -15,7 +17,7 @@ from flask import current_app
 
 from idp.models import Client, Member
 from idp.oauth.claims import ACR_TWO_FACTOR, claims_for_scopes, requested_claims
-from idp.services import signing_keys
+from idp.services import consent_usage, signing_keys
 from idp.services.issuance import Authentication
 from idp.services.subjects import subject_for
 
@@ -59,4 +61,5 @@ def issue_id_token(
         member_claims = claims_for_scopes(member, scope.split(), subject, only=wanted)
         member_claims.pop("sub", None)
         claims.update(member_claims)
+        consent_usage.count_read(member.id, client.partner_id, member_claims)
     return signing_keys.sign(claims, alg=alg)

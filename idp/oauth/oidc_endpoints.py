@@ -17,7 +17,7 @@ from idp.errors import render_page
 from idp.extensions import csrf, limiter
 from idp.oauth import rp_logout
 from idp.oauth.claims import claims_for_scopes
-from idp.oauth.resource import current_token, granted_scopes, require_bearer
+from idp.oauth.resource import current_token, granted_scopes, released, require_bearer
 from idp.security_headers import no_store
 from idp.services import sso
 from idp.services.members import get_member
@@ -39,11 +39,15 @@ def userinfo():
     The ``claims`` request parameter (§5.5) cannot widen this: the member
     consented per scope, and every claim of a granted scope is here already.
     The member's claims came with the token (``idp.services.token_lookup``);
-    only those of the granted scopes are decrypted.
+    only those of the granted scopes are decrypted. What is released is counted
+    for the member to see (``consent_usage.record_read``) before it is sent.
     """
     token = current_token()
     member = token.member
     claims = claims_for_scopes(member, granted_scopes(token), subject_for(member, token.client))
+    refused = released(claims)
+    if refused is not None:
+        return refused
     return no_store(jsonify(claims))
 
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from flask import g, request
 from flask.typing import ResponseReturnValue
 
-from idp.errors import render_bearer_challenge
+from idp.errors import render_bearer_challenge, render_oauth_error
 from idp.extensions import db
 from idp.models import Consent, Member, Token
 from idp.models.types import utcnow
@@ -177,6 +177,24 @@ def require_bearer(
         return protected
 
     return decorator
+
+
+def released(claims) -> ResponseReturnValue | None:
+    """Count what this bearer call is about to release (``consent_usage.record_read``).
+
+    None once counted; an error response (503) when the count cannot be written:
+    the data is then not sent, so no read goes unrecorded.
+    """
+    token = current_token()
+    try:
+        consent_usage.record_read(token.member_id, token.client.partner_id, claims)
+    except consent_usage.ReadNotRecorded:
+        response = render_oauth_error(
+            503, "temporarily_unavailable", "The request cannot be answered now; try again."
+        )
+        response.headers["Retry-After"] = "1"
+        return response
+    return None
 
 
 def current_token() -> TokenState:

@@ -2,21 +2,35 @@
 
 A partner may run several clients; the member sees one partner with what all
 of them hold together, and withdraws at the partner (``idp.services.withdrawal``).
+Beside what was allowed, what was used: per data scope, what the partner read
+in the last ``READS_DAYS`` days (``PartnerAccess``), the last day and how often.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from idp.extensions import db
-from idp.models import Client, Consent, ConsentRecord, LinkedProfile, Partner
+from idp.models import Client, Consent, ConsentRecord, LinkedProfile, Partner, PartnerAccess
 from idp.models.types import utcnow
 from idp.services.consent import IDENTITY_SCOPE, OFFLINE_SCOPE, stands_for_authorization
 from idp.services.consent_evidence import history
 from idp.services.linked_profiles import airlines_of_partner, profiles_of
+
+#: How far back Connected apps sums up what a partner read.
+READS_DAYS = 90
+
+
+@dataclass(frozen=True)
+class Reads:
+    """One data scope a partner read: on how many occasions, and the last day it did."""
+
+    category: str
+    last_day: date
+    count: int
 
 
 @dataclass
@@ -29,6 +43,8 @@ class ConnectedPartner:
     #: The member's linked profiles at this partner when it is a linked airline: the
     #: airline is shown once, and revoking its access withdraws the link too.
     linked: list[LinkedProfile] = field(default_factory=list)
+    #: What the partner read in the last ``READS_DAYS`` days, most read first.
+    reads: list[Reads] = field(default_factory=list)
 
     @property
     def connected(self) -> bool:
@@ -83,6 +99,7 @@ def connected_partners(member_id: str) -> list[ConnectedPartner]:
         if stands_for_authorization(consent, now):
             entry.active.append(consent)
     _add_linked_airlines(member_id, partners)
+    _add_reads(member_id, partners, now.date())
     for record in history(member_id):
         partner_id = client_partner.get(record.client_id)
         if partner_id in partners:
@@ -101,3 +118,25 @@ def _add_linked_airlines(member_id: str, partners: dict[str, ConnectedPartner]) 
         linked = [p for p in profiles if p.airline in airlines]
         if linked:
             partners.setdefault(partner.id, ConnectedPartner(partner)).linked.extend(linked)
+
+
+def _add_reads(member_id: str, partners: dict[str, ConnectedPartner], today: date) -> None:
+    """Per partner and data scope: the reads of the last ``READS_DAYS`` days (today included)."""
+    rows = db.session.execute(
+        select(
+            PartnerAccess.partner_id,
+            PartnerAccess.category,
+            func.max(PartnerAccess.day),
+            func.sum(PartnerAccess.count),
+        )
+        .where(
+            PartnerAccess.member_id == member_id,
+            PartnerAccess.day > today - timedelta(days=READS_DAYS),
+        )
+        .group_by(PartnerAccess.partner_id, PartnerAccess.category)
+    )
+    for partner_id, category, last_day, count in rows:
+        if partner_id in partners:
+            partners[partner_id].reads.append(Reads(category, last_day, int(count)))
+    for entry in partners.values():
+        entry.reads.sort(key=lambda r: (-r.count, r.category))

@@ -11,7 +11,7 @@
   retention period has ended). UPDATE stays refused.
 
 Revision ID: 0012_data_erasure
-Revises: 0010_session_details
+Revises: 0011_partner_access
 Create Date: 2026-12-03 08:00:00.000000
 """
 
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012_data_erasure"
-down_revision = "0010_session_details"
+down_revision = "0011_partner_access"
 branch_labels = None
 depends_on = None
 
