@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import Response, abort, redirect, render_template, request, url_for
+from flask import Response, abort, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import refresh
 
 from consent_screens import blueprint
 from consent_screens.forms import ConsentForm
@@ -35,6 +36,9 @@ def consent_step(step_id: str):
     step = consents.open_step(step_id, sso.member_id, sso.id)
     if step is None:
         return _step_gone()
+    # The page speaks the language of the authorization request it belongs to.
+    g.flow_parameters = step.parameters
+    refresh()
     grant = flow.stored_request(step)
     if isinstance(grant, Response):
         return grant
