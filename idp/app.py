@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 from flask import Flask
+from werkzeug.exceptions import HTTPException
 
 from idp.config import Settings, load_settings
 from idp.database import configure_postgresql, configure_sqlite, ping_idle_connections
@@ -160,7 +161,17 @@ def _register_template_helpers(app: Flask) -> None:
     def current_locale() -> str:
         return str(get_locale() or "en")
 
-    app.jinja_env.globals.update(current_locale=current_locale, url_with_locale=url_with_locale)
+    def has_page(path: str) -> bool:
+        """Whether this provider serves ``path`` (for links to pages added over time)."""
+        try:
+            app.url_map.bind("").match(path, "GET")
+        except HTTPException:
+            return False
+        return True
+
+    app.jinja_env.globals.update(
+        current_locale=current_locale, url_with_locale=url_with_locale, has_page=has_page
+    )
 
 
 def _register_cli(app: Flask) -> None:

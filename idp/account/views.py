@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import format_decimal
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_babel import lazy_gettext as _l
 
 from idp.account import blueprint
@@ -45,10 +46,20 @@ def home():
 @login_required
 def overview():
     member = sso.current_member()
+    connected = sum(1 for p in connected_apps_service.connected_partners(member.id) if p.connected)
     return render_template(
         "account/overview.html",
         member=member,
-        card_number=format_card_number(member.card_number or ""),
+        email=second_factor.mask_email(member.email),
+        card_number=mask_card_number(member.card_number or ""),
+        card_ending=(member.card_number or "")[-4:],
+        connected_summary=ngettext(
+            "%(num)d partner receives data from your account.",
+            "%(num)d partners receive data from your account.",
+            connected,
+        )
+        if connected
+        else _("No partner receives data from your account."),
         status_tier=STATUS_TIER_NAMES.get(member.status_tier, member.status_tier),
         miles_balance=format_decimal(member.miles_balance),
         logout_form=ConfirmForm(),
@@ -81,6 +92,13 @@ def _security_page(member, codes=None, confirmation=None):
         confirmation=confirmation,
         form=ConfirmForm(),
     )
+
+
+def mask_card_number(number: str) -> str:
+    """``992 •••• •••• 9012``: enough to recognise the card, not to use it."""
+    if len(number) != 15:
+        return number
+    return " ".join([number[:3], "••••", "••••", number[11:]])
 
 
 def format_card_number(number: str) -> str:
