@@ -23,8 +23,14 @@ from idp.oauth.authorize import flow
 from idp.services import branding
 from idp.services import consent as consents
 from idp.services.partners import find_partner
-from idp.services.sso import current_session
+from idp.oauth.authorize.interaction import authorize_path
+from idp.oauth.authorize.request import AuthorizationRequest
+from idp.services.members import get_member
+from idp.services.second_factor import mask_email
+from idp.services.sso import current_session, end_session
 from idp.web import consent_screen as screen
+from idp.web.forms import ConfirmForm
+from idp.web.guards import login_url
 from idp.web.texts import SCOPE_TEXTS
 
 
@@ -43,9 +49,10 @@ def consent_step(step_id: str):
     if isinstance(grant, Response):
         return grant
     asked = grant.authorization_request
+    member = get_member(sso.member_id)
 
     plan = consents.consent_request(sso.member_id, asked.client, asked.scopes)
-    shown = screen.build(plan)
+    shown = screen.build(plan, asked.redirect_uri)
     form = ConsentForm()
     form.offer(plan.optional, SCOPE_TEXTS)
     if form.validate_on_submit():
@@ -68,8 +75,29 @@ def consent_step(step_id: str):
         screen=shown,
         client=client,
         partner=partner,
-        logo_uri=partner.logo_uri or _https_only(client.logo_uri),
+        logo_uri=branding.logo_for(client),
+        member=member,
+        member_email=mask_email(member.email),
+        switch_form=ConfirmForm(formdata=None),
     ), status
+
+
+@blueprint.route("/consent/<step_id>/switch-account", methods=["POST"])
+def switch_account(step_id: str):
+    """"Not you?": log out and log in again, for the same authorization request."""
+    sso = current_session()
+    if sso is None:
+        return redirect("/login")
+    step = consents.open_step(step_id, sso.member_id, sso.id)
+    if step is None or not ConfirmForm().validate_on_submit() or not consents.claim_step(step):
+        return _step_gone()
+    parameters = step.parameters
+    end_session(reason="switch_account")
+    hints = {}
+    if parameters.get("ui_locales"):
+        hints["ui_locales"] = parameters["ui_locales"][0]
+    request_path = authorize_path(AuthorizationRequest(parameters=parameters))
+    return redirect(login_url(request_path, **hints), 303)
 
 
 @blueprint.route("/consent/partners/<partner_id>.css")
@@ -86,10 +114,6 @@ def partner_stylesheet(partner_id: str):
 def consent_url(step_id: str, **hints: str) -> str:
     """The consent screen of one step; ``hints`` (``ui_locales``) go in its query."""
     return url_for("consent.consent_step", step_id=step_id, **hints)
-
-
-def _https_only(uri: str | None) -> str | None:
-    return uri if uri and uri.startswith("https://") else None
 
 
 def _step_gone():

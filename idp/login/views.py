@@ -40,7 +40,7 @@ from idp.login import blueprint
 from idp.login.forms import AuthenticationCodeForm, EmailCodeForm, LoginForm, RecoveryCodeForm
 from idp.models.types import utcnow
 from idp.oauth.authorize.interaction import AUTHORIZE_PATH
-from idp.services import authentication, second_factor, sso
+from idp.services import authentication, branding, second_factor, sso
 from idp.services.authentication import LockedOut, LoginRefused
 from idp.services.members import get_member
 from idp.services.second_factor import ResendTooSoon
@@ -136,6 +136,7 @@ def _login_page(form, alert=None, status=200) -> Response:
         alert=alert,
         upstreams=upstreams.configured(),
         next_path=safe_next(request.args.get("next")),
+        requester=branding.requester(g.get("flow_parameters")),
     )
 
 
