@@ -20,12 +20,12 @@ from consent_screens.forms import ConsentForm
 from idp import defaults
 from idp.errors import render_error
 from idp.oauth.authorize import flow
-from idp.services import branding
-from idp.services import consent as consents
-from idp.services.partners import find_partner
 from idp.oauth.authorize.interaction import authorize_path
 from idp.oauth.authorize.request import AuthorizationRequest
+from idp.services import branding
+from idp.services import consent as consents
 from idp.services.members import get_member
+from idp.services.partners import find_partner
 from idp.services.second_factor import mask_email
 from idp.services.sso import current_session, end_session
 from idp.web import consent_screen as screen

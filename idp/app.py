@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+
 from flask import Flask
 from werkzeug.exceptions import HTTPException
 
