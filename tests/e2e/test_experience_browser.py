@@ -8,6 +8,9 @@ folder, to be looked at.
 
 from __future__ import annotations
 
+import re
+import time
+
 import pyotp
 import pytest
 
@@ -103,3 +106,25 @@ def test_phone_journey_in_polish(live_server, partner_site, phone, tmp_path):
     page.goto(f"{live_server.url}/account")
     assert page.locator("nav.account-nav [aria-current=page]").inner_text() == "Overview"
     check_fits(page, tmp_path, "7-account")
+
+    # Revoke access at the provider: the partner hears of it (back-channel logout) and
+    # shows "Sign in"; a new login there then signs the member in again.
+    page.goto(f"{live_server.url}/account/apps")
+    check_fits(page, tmp_path, "8-connected-apps")
+    page.get_by_role("button", name="Revoke access").click()
+    page.wait_for_url(re.compile(r".*/account/apps/[^/]+/revoke\??$"))
+    check_fits(page, tmp_path, "9-revoke-confirm")
+    page.get_by_role("button", name="Revoke access").click()
+    page.wait_for_url("**/account/apps")
+    login_button = page.get_by_role("button", name="Log in with Miles & More")
+    for _attempt in range(40):
+        page.goto(partner_url)
+        if login_button.count():
+            break
+        time.sleep(0.25)
+    assert login_button.count(), "the partner never heard of the revocation"
+    login_button.click()
+    page.wait_for_url("**/consent/**")
+    page.get_by_role("button", name="Allow").click()
+    page.wait_for_url(f"{partner_url}/")
+    assert page.get_by_role("heading", level=1).inner_text() == "Welcome, Erika"
