@@ -11,19 +11,26 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import Response, abort, redirect, render_template, request, url_for
+from flask import Response, abort, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import refresh
 
 from consent_screens import blueprint
 from consent_screens.forms import ConsentForm
 from idp import defaults
 from idp.errors import render_error
 from idp.oauth.authorize import flow
+from idp.oauth.authorize.interaction import authorize_path
+from idp.oauth.authorize.request import AuthorizationRequest
 from idp.services import branding
 from idp.services import consent as consents
+from idp.services.members import get_member
 from idp.services.partners import find_partner
-from idp.services.sso import current_session
+from idp.services.second_factor import mask_email
+from idp.services.sso import current_session, end_session
 from idp.web import consent_screen as screen
+from idp.web.forms import ConfirmForm
+from idp.web.guards import login_url
 from idp.web.texts import SCOPE_TEXTS
 
 
@@ -35,13 +42,17 @@ def consent_step(step_id: str):
     step = consents.open_step(step_id, sso.member_id, sso.id)
     if step is None:
         return _step_gone()
+    # The page speaks the language of the authorization request it belongs to.
+    g.flow_parameters = step.parameters
+    refresh()
     grant = flow.stored_request(step)
     if isinstance(grant, Response):
         return grant
     asked = grant.authorization_request
+    member = get_member(sso.member_id)
 
     plan = consents.consent_request(sso.member_id, asked.client, asked.scopes)
-    shown = screen.build(plan)
+    shown = screen.build(plan, asked.redirect_uri)
     form = ConsentForm()
     form.offer(plan.optional, SCOPE_TEXTS)
     if form.validate_on_submit():
@@ -64,8 +75,29 @@ def consent_step(step_id: str):
         screen=shown,
         client=client,
         partner=partner,
-        logo_uri=partner.logo_uri or _https_only(client.logo_uri),
+        logo_uri=branding.logo_for(client),
+        member=member,
+        member_email=mask_email(member.email),
+        switch_form=ConfirmForm(formdata=None),
     ), status
+
+
+@blueprint.route("/consent/<step_id>/switch-account", methods=["POST"])
+def switch_account(step_id: str):
+    """"Not you?": log out and log in again, for the same authorization request."""
+    sso = current_session()
+    if sso is None:
+        return redirect("/login")
+    step = consents.open_step(step_id, sso.member_id, sso.id)
+    if step is None or not ConfirmForm().validate_on_submit() or not consents.claim_step(step):
+        return _step_gone()
+    parameters = step.parameters
+    end_session(reason="switch_account")
+    hints = {}
+    if parameters.get("ui_locales"):
+        hints["ui_locales"] = parameters["ui_locales"][0]
+    request_path = authorize_path(AuthorizationRequest(parameters=parameters))
+    return redirect(login_url(request_path, **hints), 303)
 
 
 @blueprint.route("/consent/partners/<partner_id>.css")
@@ -82,10 +114,6 @@ def partner_stylesheet(partner_id: str):
 def consent_url(step_id: str, **hints: str) -> str:
     """The consent screen of one step; ``hints`` (``ui_locales``) go in its query."""
     return url_for("consent.consent_step", step_id=step_id, **hints)
-
-
-def _https_only(uri: str | None) -> str | None:
-    return uri if uri and uri.startswith("https://") else None
 
 
 def _step_gone():

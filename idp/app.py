@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from urllib.parse import quote, urlencode
 
-from flask import Flask, g, request, session
+from flask import Flask
 from werkzeug.exceptions import HTTPException
 
 from idp.config import Settings, load_settings
 from idp.database import configure_postgresql, configure_sqlite, ping_idle_connections
 from idp.extensions import babel, csrf, db, keyring, limiter, migrate
-from idp.locales import LOCALES
 from idp.web.rate_limit_storage import storage_uri
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -95,48 +93,6 @@ def _accept_only_text(app: Flask) -> None:
     accept_only_text(app)
 
 
-def _requested_locales() -> str | None:
-    """``ui_locales`` from the query or the form; a body that cannot be read (too large,
-    the very error being shown) is left alone."""
-    try:
-        return request.values.get("ui_locales")
-    except HTTPException:
-        return request.args.get("ui_locales")
-
-
-def select_locale() -> str:
-    """``ui_locales``, then the member's preference, then Accept-Language, then English."""
-    requested = _requested_locales() if request else None
-    if requested:
-        for tag in requested.split():
-            language = tag.split("-")[0].lower()
-            if language in LOCALES:
-                session["ui_locale"] = language
-                return language
-    remembered = session.get("ui_locale")
-    if remembered in LOCALES:
-        return remembered
-    preferred = getattr(g, "member_locale", None) or _signed_in_locale()
-    if preferred in LOCALES:
-        return preferred
-    return request.accept_languages.best_match(LOCALES) or "en"
-
-
-def _signed_in_locale() -> str | None:
-    """The language of the member signed in on this browser, on any page."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from idp.services import sso
-
-    try:
-        member = sso.current_member()
-    except RuntimeError:  # no request context: nobody is signed in
-        return None
-    except SQLAlchemyError:  # an error page after a failed transaction: English will do
-        return None
-    return member.locale if member is not None else None
-
-
 def _bind_extensions(app: Flask, settings: Settings) -> None:
     import idp.models  # noqa: F401  (every table on db.metadata, for migrations)
 
@@ -152,6 +108,8 @@ def _bind_extensions(app: Flask, settings: Settings) -> None:
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
     csrf.init_app(app)
     limiter.init_app(app)
+    from idp.web.language import select_locale
+
     babel.init_app(app, locale_selector=select_locale)
 
 
@@ -199,22 +157,22 @@ def _register_security_headers(app: Flask) -> None:
 def _register_template_helpers(app: Flask) -> None:
     from flask_babel import get_locale
 
+    from idp.web.language import url_with_locale
+
     def current_locale() -> str:
         return str(get_locale() or "en")
 
-    def url_with_locale(code: str) -> str:
-        """This page again in another language (the switcher in the footer).
+    def has_page(path: str) -> bool:
+        """Whether this provider serves ``path`` (for links to pages added over time)."""
+        try:
+            app.url_map.bind("").match(path, "GET")
+        except HTTPException:
+            return False
+        return True
 
-        Built from the path as requested, not with ``url_for``: a query parameter may
-        be named like a route argument or like one of ``url_for``'s own.
-        """
-        if not request.endpoint or request.method != "GET":
-            return f"/?ui_locales={code}"
-        query = [(k, v) for k, v in request.args.items(multi=True) if k != "ui_locales"]
-        query.append(("ui_locales", code))
-        return request.script_root + quote(request.path) + "?" + urlencode(query)
-
-    app.jinja_env.globals.update(current_locale=current_locale, url_with_locale=url_with_locale)
+    app.jinja_env.globals.update(
+        current_locale=current_locale, url_with_locale=url_with_locale, has_page=has_page
+    )
 
 
 def _register_cli(app: Flask) -> None:

@@ -41,7 +41,9 @@ def test_overview_shows_the_member(client, app_ctx):
     log_in(client, member.email, password, key)
     html = client.get("/account").get_data(as_text=True)
     assert h1(html) == "Zofia Nowak"
-    assert f"992 0000 0000 000{luhn_check_digit('99200000000000')}" in html
+    # The card number masked but recognisable: its last four digits.
+    assert f"992 •••• •••• 000{luhn_check_digit('99200000000000')}" in html
+    assert "992 0000 0000" not in html
     assert "Senator" in html
     assert "123,456" in html
     assert 'href="/account/security"' in html

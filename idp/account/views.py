@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
-from flask_babel import format_decimal
+from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from idp.account import blueprint
 from idp.services import connected_apps as connected_apps_service
-from idp.services import sso, withdrawal
+from idp.services import second_factor, sso, withdrawal
 from idp.services.partners import find_partner
 from idp.web.forms import ConfirmForm
 from idp.web.guards import login_required
@@ -45,14 +45,31 @@ def home():
 @login_required
 def overview():
     member = sso.current_member()
+    connected = sum(1 for p in connected_apps_service.connected_partners(member.id) if p.connected)
     return render_template(
         "account/overview.html",
         member=member,
-        card_number=format_card_number(member.card_number or ""),
+        email=second_factor.mask_email(member.email),
+        card_number=mask_card_number(member.card_number or ""),
+        card_ending=(member.card_number or "")[-4:],
+        connected_summary=ngettext(
+            "%(num)d partner receives data from your account.",
+            "%(num)d partners receive data from your account.",
+            connected,
+        )
+        if connected
+        else _("No partner receives data from your account."),
         status_tier=STATUS_TIER_NAMES.get(member.status_tier, member.status_tier),
         miles_balance=format_decimal(member.miles_balance),
         logout_form=ConfirmForm(),
     )
+
+
+def mask_card_number(number: str) -> str:
+    """``992 •••• •••• 9012``: enough to recognise the card, not to use it."""
+    if len(number) != 15:
+        return number
+    return " ".join([number[:3], "••••", "••••", number[11:]])
 
 
 def format_card_number(number: str) -> str:

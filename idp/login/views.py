@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from functools import partial
 from math import ceil
+from urllib.parse import parse_qs, urlsplit
 
 import segno
 from flask import (
@@ -38,7 +39,8 @@ from idp.linking import upstreams
 from idp.login import blueprint
 from idp.login.forms import AuthenticationCodeForm, EmailCodeForm, LoginForm, RecoveryCodeForm
 from idp.models.types import utcnow
-from idp.services import authentication, second_factor, sso
+from idp.oauth.authorize.interaction import AUTHORIZE_PATH
+from idp.services import authentication, branding, second_factor, sso
 from idp.services.authentication import LockedOut, LoginRefused
 from idp.services.members import get_member
 from idp.services.second_factor import ResendTooSoon
@@ -56,13 +58,30 @@ attempts = limiter.shared_limit(login_rate_limit, scope="login-attempts", method
 
 @blueprint.before_request
 def use_member_language():
-    """A known member's language comes after ``ui_locales`` and before Accept-Language."""
+    """A known member's language comes after ``ui_locales`` and before Accept-Language.
+
+    The authorization request the login is for (its ``next``) names the flow, whose
+    ``ui_locales`` holds on every step (``idp.web.language``).
+    """
+    g.flow_parameters = _authorization_request(
+        request.args.get("next") if request.endpoint == "login.login" else session.get(NEXT_KEY)
+    )
     member = sso.current_member()
     if member is None:
         found = _pending()
         member = found[1] if found else None
     if member is not None and member.locale:
         g.member_locale = member.locale
+
+
+def _authorization_request(next_path: str | None) -> dict[str, list[str]] | None:
+    path = safe_next(next_path)
+    if path is None:
+        return None
+    parts = urlsplit(path)
+    if parts.path != AUTHORIZE_PATH:
+        return None
+    return parse_qs(parts.query, keep_blank_values=True) or None
 
 
 # -- the password --------------------------------------------------------------------
@@ -117,6 +136,7 @@ def _login_page(form, alert=None, status=200) -> Response:
         alert=alert,
         upstreams=upstreams.configured(),
         next_path=safe_next(request.args.get("next")),
+        requester=branding.requester(g.get("flow_parameters")),
     )
 
 

@@ -29,7 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from idp.extensions import db
 from idp.models import Credential, Member, SSOSession
-from idp.services import audit, lockout, second_factor, sso
+from idp.services import audit, language, lockout, second_factor, sso
 from idp.services.cards import normalize_card_number
 from idp.services.errors import ServiceError
 from idp.services.members import find_by_login, normalize_email
@@ -155,8 +155,12 @@ def _commit() -> None:
 
 
 def finish_login(member: Member, amr: list[str]) -> SSOSession:
-    """Both factors passed: clear the failure record and start the SSO session (commits)."""
+    """Both factors passed: clear the failure record and start the SSO session (commits).
+
+    A language chosen on this browser before logging in becomes the member's preference.
+    """
     lockout.clear(lockout.member_key(member.id))
+    language.adopt_browser_choice(member)
     return sso.start_session(member, amr)
 
 

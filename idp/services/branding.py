@@ -10,11 +10,14 @@ at most ``EXTRA_TEXT_MAX`` characters; they are escaped when shown anyway.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from urllib.parse import urlsplit
+
+from sqlalchemy import select
 
 from idp.extensions import db
 from idp.locales import LOCALES
-from idp.models import Partner
+from idp.models import Client, Partner
 from idp.services import audit
 from idp.services.errors import InvalidInput
 
@@ -129,4 +132,54 @@ def stylesheet(partner: Partner) -> str:
     return (
         f".partner-band {{ background: {colour}; color: #fff; }}\n"
         f".partner-band a {{ color: #fff; }}\n"
+    )
+
+
+def logo_for(client: Client) -> str | None:
+    """The partner's logo, else the client's registered ``logo_uri`` when it is https."""
+    if client.partner.logo_uri:
+        return client.partner.logo_uri
+    uri = client.logo_uri
+    return uri if uri and uri.startswith("https://") else None
+
+
+def domain_for(client: Client, redirect_uri: str | None = None) -> str | None:
+    """Where the member's data goes: the host of the redirect URI of this request, else of
+    the client's ``client_uri`` (RFC 7591 §2), else of its first registered redirect URI."""
+    candidates = [redirect_uri, client.client_uri, *(client.redirect_uris or [])[:1]]
+    for uri in candidates:
+        host = urlsplit(uri).hostname if uri else None
+        if host:
+            return host
+    return None
+
+
+@dataclass(frozen=True)
+class Requester:
+    """The partner behind an authorization request, as the login page names it."""
+
+    partner_name: str
+    client_name: str
+    logo_uri: str | None
+    domain: str | None
+
+
+def requester(parameters: dict[str, list[str]] | None) -> Requester | None:
+    """The partner asking, from an authorization request's parameters; None when no
+    usable client is named (the authorization endpoint checks the rest)."""
+    values = (parameters or {}).get("client_id") or []
+    client_id = values[0] if values else None
+    if not client_id or len(client_id) > 64:
+        return None
+    client = db.session.scalar(select(Client).where(Client.client_id == client_id))
+    if client is None or client.suspended:
+        return None
+    redirect = ((parameters or {}).get("redirect_uri") or [None])[0]
+    if redirect not in (client.redirect_uris or []):
+        redirect = None
+    return Requester(
+        partner_name=client.partner.name,
+        client_name=client.client_name,
+        logo_uri=logo_for(client),
+        domain=domain_for(client, redirect),
     )

@@ -42,8 +42,12 @@ class PurposeGroup:
 class Screen:
     partner_name: str
     category: str
+    #: Where the data goes: the host of the redirect URI (``branding.domain_for``).
+    domain: str | None
     lead: str
     identity: str
+    #: Said once above the items when some are optional.
+    optional_note: str | None
     groups: list[PurposeGroup]
     duration: str
     offline_note: str | None
@@ -55,7 +59,8 @@ class Screen:
     purposes: list[str]
 
     def lines(self) -> list[str]:
-        lines = [self.partner_name, self.category, self.lead, self.identity]
+        lines = [self.partner_name, self.domain or "", self.category, self.lead, self.identity]
+        lines.append(self.optional_note or "")
         for group in self.groups:
             lines += [group.title, group.basis]
             lines += [("[optional] " if i.optional else "") + i.label for i in group.items]
@@ -70,7 +75,7 @@ class Screen:
         return evidence_for(self.text(), self.purposes, self.language)
 
 
-def build(plan: ConsentRequest) -> Screen:
+def build(plan: ConsentRequest, redirect_uri: str | None = None) -> Screen:
     client = plan.client
     partner = client.partner
     language = str(get_locale() or "en")
@@ -99,11 +104,17 @@ def build(plan: ConsentRequest) -> Screen:
     offline = plan.offline and not plan.keeps_unlimited
     return Screen(
         partner_name=partner.name,
+        domain=branding.domain_for(client, redirect_uri),
         category=str(CATEGORY_TEXTS.get(partner.category, "")),
         lead=_(
             "%(client)s would like to use your Miles & More account.", client=client.client_name
         ),
         identity=str(SCOPE_TEXTS["openid"]),
+        optional_note=_(
+            "Items marked optional are yours to choose: untick any you do not want to share."
+        )
+        if plan.optional
+        else None,
         groups=[g for g in groups if g.items],
         duration=duration,
         offline_note=str(SCOPE_TEXTS["offline_access"]) if offline else None,

@@ -24,9 +24,9 @@ MAX_NEXT_LENGTH = 4096
 _UNSAFE = re.compile(r"[\x00-\x20\x7f\\]")
 
 
-def safe_next(value: str | None) -> str | None:
+def safe_next(value: str | None, max_length: int = MAX_NEXT_LENGTH) -> str | None:
     """``value`` when it is a path on this provider, else None."""
-    if not value or len(value) > MAX_NEXT_LENGTH or _UNSAFE.search(value):
+    if not value or len(value) > max_length or _UNSAFE.search(value):
         return None
     if not value.startswith("/") or value.startswith("//"):
         return None

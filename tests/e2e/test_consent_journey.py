@@ -104,8 +104,10 @@ def test_consent_journey_from_login_to_revoking(live_server, context, artifacts)
 
     # Connected apps shows the partner; Revoke access ends its access at once.
     page.goto(f"{live_server.url}/account")
-    page.get_by_role("link", name="Connected apps").click()
+    account_nav = page.get_by_role("navigation", name="Your account")
+    account_nav.get_by_role("link", name="Connected apps").click()
     page.wait_for_url("**/account/apps")
+    assert account_nav.locator("[aria-current=page]").inner_text() == "Connected apps"
     assert page.get_by_role("heading", level=1).inner_text() == "Connected apps"
     section = page.locator(
         "section.connected-app", has=page.get_by_role("heading", name="Tulip Hotels")

@@ -160,9 +160,12 @@ def test_each_decision_is_evidence_of_the_exact_text_shown(oauth, rp, member_id)
     until = format_date(given.expires_at, format="long", locale="de")
     shown = [
         "Sky Hotels",
+        "partner.example",
         "Miles & More Partnerunternehmen",
         "Test Partner Website möchte Ihr Miles & More Konto verwenden.",
         "Eine Kennung, mit der der Partner Sie bei Ihrem nächsten Besuch wiedererkennt",
+        "Optionale Angaben können Sie selbst wählen: Entfernen Sie das Häkchen bei allem, "
+        "was Sie nicht teilen möchten.",
         "Registrierung auf der Website des Partners",
         "Auf Grundlage Ihrer Einwilligung (Art. 6 Abs. 1 lit. a DSGVO)",
         "[optional] Ihre E-Mail-Adresse",
@@ -178,7 +181,7 @@ def test_each_decision_is_evidence_of_the_exact_text_shown(oauth, rp, member_id)
     assert given.text_sha256 == expected
     for line in shown:
         assert line.removeprefix("[optional] ") in html, line
-    assert html.index(shown[4]) < html.index("Ihre E-Mail-Adresse") < html.index(shown[7])
+    assert html.index(shown[6]) < html.index("Ihre E-Mail-Adresse") < html.index(shown[9])
 
     # More data later: the change is recorded too, and earlier rows stay as they were.
     response = oauth.authorize(rp, scope="openid email phone")
