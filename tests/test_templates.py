@@ -230,7 +230,6 @@ def walk_every_page(app, client, rendered: Rendered) -> None:
     oauth.login(leaving)
     page("/account/delete")
     with app.app_context():
-        from idp.extensions import db
         from idp.models import Member
         from idp.services.second_factor import new_recovery_codes
 
