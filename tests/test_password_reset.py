@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select, text
 
+from idp.config import ConfigError, load_settings
 from idp.extensions import db
 from idp.models import AccountLink, AuditEvent, Credential, OutgoingMail, SSOSession
 from idp.models.types import utcnow
@@ -355,3 +358,23 @@ def test_a_member_without_a_second_factor_resets_then_enrols(client, app_ctx):
     assert done.status_code == 200
     assert h1(done.get_data(as_text=True)) == "Your recovery codes"
     assert len(_live_sessions(member.id)) == 1
+
+
+def test_the_link_settings_have_defaults_and_a_bad_limit_is_refused(tmp_path):
+    settings = load_settings(environ={"IDP_INSTANCE_PATH": str(tmp_path)})
+    assert settings.password_reset_seconds == settings.enrolment_link_seconds == 30 * 60
+    assert settings.account_link_rate_limit == "5/minute;30/hour"
+    with pytest.raises(ConfigError, match="account_link_rate_limit"):
+        load_settings(environ={"IDP_INSTANCE_PATH": str(tmp_path)}, account_link_rate_limit="often")
+
+
+def test_the_link_lifetime_follows_the_setting(app, client, app_ctx, monkeypatch):
+    monkeypatch.setitem(
+        app.config, "IDP", replace(app.config["IDP"], password_reset_seconds=5 * 60)
+    )
+    member, _password, _key = make_member()
+    response = _ask_for_link(client, member.email)
+    assert "works for 5 minutes" in _status(response.get_data(as_text=True))
+    [link] = _links(member.id)
+    assert link.expires_at - link.created_at == timedelta(minutes=5)
+    assert "for 5 minutes" in _mails("password_reset")[0].body
