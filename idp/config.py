@@ -71,6 +71,12 @@ class Settings:
     email_code_resend_seconds: int = defaults.EMAIL_CODE_RESEND_SECONDS
     #: How long the link confirming a new email address works, in seconds.
     email_change_seconds: int = defaults.EMAIL_CHANGE_SECONDS
+    #: Lifetime of an emailed password reset link in seconds.
+    password_reset_seconds: int = defaults.PASSWORD_RESET_SECONDS
+    #: Lifetime of an emailed link to set up two-step verification in seconds.
+    enrolment_link_seconds: int = defaults.ENROLMENT_LINK_SECONDS
+    #: Per-address limit on password reset requests and enrolment link resends.
+    account_link_rate_limit: str = defaults.ACCOUNT_LINK_RATE_LIMIT
     #: How recent a login must be for security settings (recovery codes, ...), in seconds.
     recent_login_seconds: int = defaults.RECENT_LOGIN_SECONDS
     #: Reverse proxies in front of the provider whose X-Forwarded-* headers are trusted.
@@ -312,6 +318,10 @@ def load_settings(environ: dict[str, str] | None = None, **overrides) -> Setting
         _validate_redis_url(values["redis_url"])
     _validate_limit("IDP_LOGIN_RATE_LIMIT", values["login_rate_limit"])
     _validate_limit("IDP_API_RATE_LIMIT", values["api_rate_limit"])
+    _validate_limit(
+        "account_link_rate_limit",
+        values.get("account_link_rate_limit", Settings.account_link_rate_limit),
+    )
 
     known = {f.name for f in fields(Settings)}
     unknown = set(values) - known

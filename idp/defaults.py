@@ -78,6 +78,12 @@ EMAIL_CODE_SECONDS = 10 * _MINUTE
 EMAIL_CODE_RESEND_SECONDS = _MINUTE
 #: How long the link that confirms a new email address works.
 EMAIL_CHANGE_SECONDS = 24 * _HOUR
+#: Lifetime of an emailed password reset link.
+PASSWORD_RESET_SECONDS = 30 * _MINUTE
+#: Lifetime of an emailed link to set up the second factor.
+ENROLMENT_LINK_SECONDS = 30 * _MINUTE
+#: Per-address limit on password reset requests and enrolment link resends.
+ACCOUNT_LINK_RATE_LIMIT = "5/minute;30/hour"
 
 # -- account lockout (threshold and base period are settings) --------------------------
 

@@ -53,3 +53,40 @@ def alert_text(html: str) -> str:
     """The text of the ``role="alert"`` element(s)."""
     found = re.findall(r'role="alert"[^>]*>(.*?)</(?:div|p)>', html, re.S)
     return " ".join(" ".join(unescape(re.sub(r"<[^>]+>", " ", f)).split()) for f in found)
+
+
+_LINK = re.compile(r"https?://\S+/login/(?:reset|enrol/link)/[A-Za-z0-9_-]+")
+
+
+def mailed_link(recipient: str, purpose: str = "enrolment_link") -> str:
+    """The link in the latest mail of ``purpose`` to ``recipient`` in the outbox."""
+    from sqlalchemy import select
+
+    from idp.extensions import db
+    from idp.models import OutgoingMail
+
+    mails = db.session.scalars(
+        select(OutgoingMail).where(OutgoingMail.purpose == purpose).order_by(OutgoingMail.id)
+    ).all()
+    found = [m for m in mails if m.recipient == recipient]
+    assert found, f"no {purpose} mail to {recipient}"
+    match = _LINK.search(found[-1].body)
+    assert match, "the mail holds a link"
+    return match.group(0)
+
+
+def link_path(link: str) -> str:
+    """The path of a mailed link, for the test client."""
+    return "/" + link.split("/", 3)[3]
+
+
+def start_enrolment(client, app, login: str, password: str, next_path: str | None = None):
+    """Password, then the mailed link followed in the same browser: the enrolment page's URL."""
+    response = enter_password(client, login, password, next_path)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert response.headers["Location"].endswith("/login/enrol/email")
+    with app.app_context():
+        link = mailed_link(login)
+    followed = client.get(link_path(link))
+    assert followed.status_code == 302 and followed.headers["Location"].endswith("/login/enrol")
+    return "/login/enrol"

@@ -1,4 +1,4 @@
-"""Members without a second factor set up TOTP at login and see ten recovery codes once."""
+"""Members without a second factor set up TOTP through the mailed link; ten recovery codes once."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from sqlalchemy import select, text
 from idp.extensions import db
 from idp.models import AuditEvent, Credential, RecoveryCode, SSOSession
 from tests.factories import make_member
-from tests.login_flow import alert_text, enter_password, h1, post_form
+from tests.login_flow import alert_text, enter_password, h1, post_form, start_enrolment
 
 
 def _key_on_page(html: str) -> str:
@@ -23,10 +23,9 @@ def _codes_on_page(html: str) -> list[str]:
     return re.findall(r'<code class="recovery-code">([A-Z2-7-]+)</code>', html)
 
 
-def test_member_without_totp_is_taken_to_enrolment(client, app_ctx):
+def test_member_without_totp_is_taken_to_enrolment(client, app, app_ctx):
     member, password, _none = make_member(totp=False)
-    response = enter_password(client, member.email, password, next_path="/account/security")
-    assert response.headers["Location"] == "/login/enrol"
+    start_enrolment(client, app, member.email, password, next_path="/account/security")
     # The second step itself also sends such a member to enrolment.
     assert client.get("/login/verify").headers["Location"] == "/login/enrol"
 
@@ -49,9 +48,9 @@ def test_member_without_totp_is_taken_to_enrolment(client, app_ctx):
     assert key not in raw
 
 
-def test_enrolment_confirms_with_a_code_then_shows_recovery_codes_once(client, app_ctx):
+def test_enrolment_confirms_with_a_code_then_shows_recovery_codes_once(client, app, app_ctx):
     member, password, _none = make_member(totp=False)
-    enter_password(client, member.email, password, next_path="/account/security")
+    start_enrolment(client, app, member.email, password, next_path="/account/security")
     key = _key_on_page(client.get("/login/enrol").get_data(as_text=True))
 
     wrong = post_form(client, "/login/enrol", {"code": "000000"})
@@ -95,9 +94,9 @@ def test_enrolled_member_cannot_enrol_again_at_login(client, app_ctx):
     assert client.get("/login/enrol").headers["Location"] == "/login/verify"
 
 
-def test_failed_enrolment_codes_are_audited_but_do_not_lock(client, app_ctx):
+def test_failed_enrolment_codes_are_audited_but_do_not_lock(client, app, app_ctx):
     member, password, _none = make_member(totp=False)
-    enter_password(client, member.email, password)
+    start_enrolment(client, app, member.email, password)
     key = _key_on_page(client.get("/login/enrol").get_data(as_text=True))
     wrong = "000000" if pyotp.TOTP(key).now() != "000000" else "111111"
     for _attempt in range(6):

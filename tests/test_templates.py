@@ -21,7 +21,7 @@ from sqlalchemy import select
 from idp.extensions import db
 from idp.models import OutgoingMail
 from tests.factories import make_member
-from tests.login_flow import post_form
+from tests.login_flow import link_path, mailed_link, post_form
 from tests.oauth.conftest import OAuth
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -104,7 +104,7 @@ def walk_every_page(app, client, rendered: Rendered) -> None:
     """Reach each page as a member does, checking each answers as it should."""
     oauth = OAuth(app, client)
 
-    def page(url, status=200, **kwargs):
+    def page(url, status=200, client=client, **kwargs):
         response = client.get(url, **kwargs)
         assert response.status_code == status, (url, response.status_code)
         return response.get_data(as_text=True)
@@ -115,7 +115,21 @@ def walk_every_page(app, client, rendered: Rendered) -> None:
         newcomer_email = newcomer.email
     page("/login")
     response = post_form(client, "/login", {"login": newcomer_email, "password": password})
+    assert response.headers["Location"].endswith("/login/enrol/email")
+    page("/login/enrol/email")
+    with app.app_context():
+        enrolment_link = link_path(mailed_link(newcomer_email))
+    page(enrolment_link, client=app.test_client())  # another browser: the password first
+    # Their password forgotten meanwhile: the link, a new one, and then the enrolment.
+    page("/login/forgot")
+    post_form(client, "/login/forgot", {"login": newcomer_email})
+    with app.app_context():
+        reset_link = link_path(mailed_link(newcomer_email, "password_reset"))
+    page(reset_link)
+    response = post_form(client, reset_link, {"new_password": "a new password of hers"})
     assert response.headers["Location"].endswith("/login/enrol")
+    assert "mail/password_changed.txt" in rendered.names
+    page(reset_link, status=410)
     html = page("/login/enrol")
     key = re.search(r'id="totp-key">([A-Z2-7 ]+)</p>', html).group(1).replace(" ", "")
     response = post_form(client, "/login/enrol", {"code": pyotp.TOTP(key).now()})

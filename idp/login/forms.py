@@ -80,3 +80,37 @@ class EmailCodeForm(FlaskForm):
             Length(max=16, message=SIX_DIGITS),
         ],
     )
+
+
+# -- the forgotten password and the enrolment link ----------------------------------
+
+
+class ForgotPasswordForm(FlaskForm):
+    login = LoginForm.login
+
+
+class NewPasswordForm(FlaskForm):
+    """A new password through the reset link (the password rules are the service's)."""
+
+    new_password = PasswordField(
+        _l("New password"),
+        validators=[
+            InputRequired(_l("Enter a new password.")),
+            Text(),
+            Length(max=1024, message=_l("This is longer than any password we accept.")),
+        ],
+    )
+
+
+class NewPasswordCodeForm(NewPasswordForm):
+    code = AuthenticationCodeForm.code
+
+
+class NewPasswordRecoveryForm(NewPasswordForm):
+    code = RecoveryCodeForm.code
+
+
+class PasswordForm(FlaskForm):
+    """The password again, where an enrolment link is followed in another browser."""
+
+    password = LoginForm.password

@@ -27,7 +27,7 @@ from idp.linking.binding import browser_binding, current_binding
 from idp.linking.errors import UpstreamError
 from idp.login import blueprint
 from idp.login.views import NEXT_KEY
-from idp.services import linked_profiles, second_factor, sso
+from idp.services import account_links, linked_profiles, second_factor, sso
 from idp.services.linked_profiles import LINKED_TO_ANOTHER_MEMBER, LinkingRefused
 from idp.web.forms import ConfirmForm
 from idp.web.guards import DEFAULT_NEXT, safe_next
@@ -134,5 +134,6 @@ def _finish_login(upstream, identity):
     sso.end_session(reason="replaced")
     sso.begin_pending_login(member, [UPSTREAM_AMR])
     if not second_factor.has_totp(member):
-        return redirect(url_for(".enrol"))
+        account_links.send_enrolment_link(member)
+        return redirect(url_for(".enrolment_email"))
     return redirect(url_for(".verify"))

@@ -5,6 +5,8 @@ recovery code, or an email code) → the page the member came from. Members
 without a second factor enrol TOTP (``/login/enrol``) instead of the second
 step and see their recovery codes once. Between the steps the browser holds a
 pending login (``idp.services.sso``); only a finished login is a session.
+Enrolment shows its key only in a browser that followed the link mailed to the
+member (``idp.login.recovery``), so the password alone cannot enrol.
 
 Each view reads top to bottom: guard, authenticate, respond. Domain exceptions
 from the services become messages on the page.
@@ -12,6 +14,7 @@ from the services become messages on the page.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from math import ceil
 from urllib.parse import parse_qs, urlsplit
@@ -40,7 +43,7 @@ from idp.login import blueprint
 from idp.login.forms import AuthenticationCodeForm, EmailCodeForm, LoginForm, RecoveryCodeForm
 from idp.models.types import utcnow
 from idp.oauth.authorize.interaction import AUTHORIZE_PATH
-from idp.services import authentication, branding, second_factor, sso
+from idp.services import account_links, authentication, branding, second_factor, sso
 from idp.services.authentication import LockedOut, LoginRefused
 from idp.services.members import get_member
 from idp.services.second_factor import ResendTooSoon
@@ -107,7 +110,8 @@ def login():
     sso.begin_pending_login(member, ["pwd"])
     session[NEXT_KEY] = next_path
     if not second_factor.has_totp(member):
-        return redirect(url_for(".enrol"))
+        account_links.send_enrolment_link(member)
+        return redirect(url_for(".enrolment_email"))
     return redirect(url_for(".verify"))
 
 
@@ -286,6 +290,8 @@ def enrol():
     pending, member = found
     if second_factor.has_totp(member):
         return redirect(url_for(".verify"))
+    if not account_links.enrolment_allowed(member.id):
+        return redirect(url_for(".enrolment_email"))
     form = AuthenticationCodeForm()
     if not form.validate_on_submit():
         return _enrol_page(member, form, status=400 if form.is_submitted() else 200)
@@ -298,6 +304,7 @@ def enrol():
         )
         return _enrol_page(member, form, alert=alert, status=400)
     authentication.finish_login(member, [*pending.amr, "otp"])
+    account_links.forget_followed()
     return render_template("login/recovery_codes.html", codes=codes)
 
 
@@ -363,7 +370,13 @@ CODE_STEPS = (
 )
 
 
+#: Pages of the blueprint's other modules: endpoint -> ``page(message, status)``.
+OTHER_PAGES: dict[str, Callable[[str, int], Response]] = {}
+
+
 def _same_page_with(message: str, status: int) -> Response:
+    if request.endpoint in OTHER_PAGES:
+        return OTHER_PAGES[request.endpoint](message, status)
     found = _pending() if request.endpoint != "login.login" else None
     if found is None:
         return _login_page(LoginForm(formdata=None), alert=message, status=status)
@@ -375,6 +388,8 @@ def _same_page_with(message: str, status: int) -> Response:
         return _email_page(member, EmailCodeForm(formdata=None), message, status)
     # Enrolment is only for a member without an app; one who has it gets the code step.
     if endpoint == "login.enrol" and not second_factor.has_totp(member):
+        if not account_links.enrolment_allowed(member.id):
+            return OTHER_PAGES["login.enrolment_email"](message, status)
         return _enrol_page(member, AuthenticationCodeForm(formdata=None), message, status)
     return _totp_page(member, AuthenticationCodeForm(formdata=None), message, status)
 

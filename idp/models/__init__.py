@@ -1,5 +1,6 @@
 """The data model: one module per aggregate. No Flask request, no services here."""
 
+from idp.models.account_link import AccountLink
 from idp.models.analytics import LoginDay, LoginDayMarker
 from idp.models.audit import AppendOnlyError, AuditEvent
 from idp.models.client import Client, ClientAssertion, ClientRecord, hash_secret
@@ -21,6 +22,7 @@ from idp.models.staff import StaffMember
 from idp.models.token import Token
 
 __all__ = [
+    "AccountLink",
     "AppendOnlyError",
     "AuditEvent",
     "AuthorizationCode",

@@ -17,3 +17,8 @@ def api_rate_limit() -> str:
 def login_rate_limit() -> str:
     """``IDP_LOGIN_RATE_LIMIT``: login and second-factor attempts together."""
     return current_app.config["IDP"].login_rate_limit
+
+
+def account_link_rate_limit() -> str:
+    """Password reset requests and enrolment link resends together."""
+    return current_app.config["IDP"].account_link_rate_limit

@@ -1,4 +1,5 @@
-"""A new member in a real browser: enrol TOTP, keep the recovery codes, log out, log in twice."""
+"""A new member in a real browser: enrol TOTP by the mailed link, keep the recovery codes, log out,
+log in twice."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pyotp
 import pytest
 
 from tests.factories import make_member
+from tests.login_flow import mailed_link
 
 LOCALES = ("en", "de", "nl", "pl")
 #: The login page's heading and button in each language.
@@ -48,6 +50,13 @@ def test_new_member_enrols_then_logs_in_with_totp_and_with_a_recovery_code(
     errors = _no_csp_errors(page)
 
     _log_in_with_password(page, live_server.url, email, password)
+    page.wait_for_url("**/login/enrol/email")
+    assert page.get_by_role("heading", level=1).inner_text() == "Check your email"
+    assert "Follow it to set up two-step verification" in page.get_by_role("status").inner_text()
+    page.screenshot(path=str(artifacts / "login-check-email.png"), full_page=True)
+    with live_server.app_context():
+        link = mailed_link(email)
+    page.goto(link)
     page.wait_for_url("**/login/enrol")
     assert page.get_by_role("heading", level=1).inner_text() == "Set up two-step verification"
     assert page.locator(".qr svg").is_visible()

@@ -226,9 +226,7 @@ def test_forged_state_and_another_browser_are_refused(linking_app, app_ctx, clie
     assert events("linking.upstream_refused")
 
 
-def test_an_airline_that_is_down_ends_on_a_page_and_stores_nothing(
-    linking_app, app_ctx, client
-):
+def test_an_airline_that_is_down_ends_on_a_page_and_stores_nothing(linking_app, app_ctx, client):
     member, _, _ = make_member()
     log_in(client, member)
     before = db.session.query(UpstreamRequest).count()
@@ -287,3 +285,29 @@ def test_the_failure_page_speaks_the_members_language(linking_app, app_ctx, clie
     assert answered.status_code == 502
     assert h1(html) == "Die Verknüpfung mit Austrian Airlines hat nicht geklappt"
     assert "Es wurde nichts geändert." in alert_text(html)
+
+
+def test_login_with_a_linked_profile_without_a_second_factor_mails_the_enrolment_link(
+    linking_app, app_ctx, client, airline, unique
+):
+    from idp.models import Credential, OutgoingMail
+
+    member, _, _key = make_member()
+    log_in(client, member)
+    profile = airline.new_profile(unique("lh") + "@example.com")
+    with requests.Session() as http:
+        link_through_airline(client, http, profile)
+        credential = db.session.get(Credential, member.id)
+        credential.totp_secret = credential.totp_enrolled_at = None
+        db.session.commit()
+        browser = linking_app.test_client()
+        login_page = browser.get("/login").get_data(as_text=True)
+        started = browser.post("/login/with/lufthansa", data={"csrf_token": csrf_token(login_page)})
+        back = drive_upstream(http, started.headers["Location"], None, ISSUER)
+    answered = browser.get(path_of(back))
+    assert answered.headers["Location"].endswith("/login/enrol/email")
+    assert browser.get("/login/enrol").headers["Location"].endswith("/login/enrol/email")
+    mails = db.session.scalars(
+        select(OutgoingMail).where(OutgoingMail.purpose == "enrolment_link")
+    ).all()
+    assert [m.recipient for m in mails] == [member.email]
