@@ -76,6 +76,8 @@ EMAIL_CODE_DIGITS = 6
 EMAIL_CODE_SECONDS = 10 * _MINUTE
 #: The least time between two email codes for one member.
 EMAIL_CODE_RESEND_SECONDS = _MINUTE
+#: Lifetime of a WebAuthn challenge (passkey registration or login), single-use.
+PASSKEY_CHALLENGE_SECONDS = 5 * _MINUTE
 
 # -- account lockout (threshold and base period are settings) --------------------------
 

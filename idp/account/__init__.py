@@ -4,4 +4,4 @@ from flask import Blueprint
 
 blueprint = Blueprint("account", __name__)
 
-from idp.account import linked_profiles, views  # noqa: E402, F401  (attach the routes)
+from idp.account import linked_profiles, passkeys, views  # noqa: E402, F401  (attach the routes)

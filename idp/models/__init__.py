@@ -11,6 +11,7 @@ from idp.models.mail import OutgoingMail
 from idp.models.member import CardNumber, Member
 from idp.models.notification import PartnerNotification
 from idp.models.partner import Partner, PartnerDeveloper
+from idp.models.passkey import Passkey, PasskeyChallenge
 from idp.models.registration import InitialAccessToken
 from idp.models.signing_key import SigningKey
 from idp.models.sso import SSOSession
@@ -49,4 +50,6 @@ __all__ = [
     "LoginDay",
     "LoginDayMarker",
     "DeveloperInvitation",
+    "Passkey",
+    "PasskeyChallenge",
 ]
