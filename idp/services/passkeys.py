@@ -10,7 +10,8 @@ Challenges (§13.4.3) are 32 random bytes, kept only as a SHA-256 hash in
 ``passkey_challenges`` for one member and one ceremony, valid for
 ``PASSKEY_CHALLENGE_SECONDS``. The challenge a response names is claimed
 (``used_at``) in one UPDATE before anything else of the response is checked,
-so each challenge answers one response, right or wrong.
+so each challenge answers one response, right or wrong. ``mam-idp purge``
+deletes expired challenges.
 
 Authentication Method Reference values (RFC 8176 §2): ``hwk`` when the key is
 bound to its authenticator, ``swk`` when it may be synced to other devices.
@@ -33,7 +34,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select, update
 from webauthn import (
     generate_authentication_options,
     generate_registration_options,
@@ -143,7 +144,6 @@ def clean_name(name: str | None) -> str:
 
 def _new_challenge(member_id: str, purpose: str) -> bytes:
     now = utcnow()
-    db.session.execute(delete(PasskeyChallenge).where(PasskeyChallenge.expires_at < now))
     challenge = secrets.token_bytes(32)
     db.session.add(
         PasskeyChallenge(
