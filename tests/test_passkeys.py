@@ -528,3 +528,17 @@ def test_wrong_assertions_lock_the_account(client, member):
     locked = json_post(client, LOGIN, {"credential": good}, page="/login/verify")
     assert locked.status_code == 429 and "Retry-After" in locked.headers
     assert "Too many failed attempts" in locked.get_json()["detail"]
+
+
+def test_the_per_address_limit_answers_the_script_in_json(client, member, app, monkeypatch):
+    from dataclasses import replace
+
+    member, password = member
+    add_passkey(client, authenticator())
+    log_out_and_enter_password(client, member, password)
+    monkeypatch.setitem(app.config, "IDP", replace(app.config["IDP"], login_rate_limit="1/minute"))
+    client.environ_base["REMOTE_ADDR"] = "198.51.100.77"
+    assert json_post(client, LOGIN_OPTIONS, page="/login/verify").status_code == 200
+    limited = json_post(client, LOGIN_OPTIONS, page="/login/verify")
+    assert limited.status_code == 429 and limited.mimetype == "application/problem+json"
+    assert "Too many attempts" in limited.get_json()["detail"]
