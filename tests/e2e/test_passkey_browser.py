@@ -20,6 +20,8 @@ from tests.conftest import make_test_app
 from tests.e2e.conftest import free_port, serve
 from tests.factories import make_member
 
+pytestmark = pytest.mark.browser
+
 
 @pytest.fixture(scope="module")
 def localhost_server(tmp_path_factory):
