@@ -84,6 +84,8 @@ PASSWORD_RESET_SECONDS = 30 * _MINUTE
 ENROLMENT_LINK_SECONDS = 30 * _MINUTE
 #: Per-address limit on password reset requests and enrolment link resends.
 ACCOUNT_LINK_RATE_LIMIT = "5/minute;30/hour"
+#: Lifetime of a WebAuthn challenge (passkey registration or login), single-use.
+PASSKEY_CHALLENGE_SECONDS = 5 * _MINUTE
 
 # -- account lockout (threshold and base period are settings) --------------------------
 

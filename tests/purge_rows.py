@@ -26,6 +26,7 @@ from idp.models import (
     Lockout,
     OutgoingMail,
     PartnerNotification,
+    PasskeyChallenge,
     SSOSession,
     Token,
     UpstreamRequest,
@@ -47,6 +48,7 @@ PURGED_TABLES = (
     "lockouts",
     "upstream_requests",
     "initial_access_tokens",
+    "passkey_challenges",
 )
 MODELS = {
     "tokens": Token,
@@ -61,6 +63,7 @@ MODELS = {
     "lockouts": Lockout,
     "upstream_requests": UpstreamRequest,
     "initial_access_tokens": InitialAccessToken,
+    "passkey_challenges": PasskeyChallenge,
 }
 
 
@@ -357,6 +360,18 @@ def seed() -> Seeded:
     initial_token(True, expires_at=recently)  # within the grace
     initial_token(True, max_uses=3, uses=3)  # used up, but not yet expired
     initial_token(True)  # still usable
+
+    # WebAuthn challenges.
+    def passkey_challenge(keep: bool, **fields):
+        values = dict(challenge_hash=_hash(), member_id=member.id, purpose="login",
+                      created_at=long_ago, expires_at=later)
+        values.update(fields)
+        return add("passkey_challenges", PasskeyChallenge(**values), keep)
+
+    passkey_challenge(False, expires_at=recently)
+    passkey_challenge(False, expires_at=recently, used_at=long_ago)
+    passkey_challenge(True)  # still waiting for the browser
+    passkey_challenge(True, used_at=recently)  # answered; a replay is refused until it expires
 
     db.session.commit()
     out.consent_records = db.session.scalar(select(db.func.count(ConsentRecord.id)))

@@ -8,6 +8,7 @@ from idp.account import (  # noqa: E402, F401  (attach the routes)
     deletion,
     export,
     linked_profiles,
+    passkeys,
     profile,
     receipts,
     security,

@@ -345,6 +345,8 @@ def _locked(response: Response, exc: LockedOut) -> Response:
 def rate_limited(exc):
     """The per-address limit: the same page again, with a role="alert" message and 429."""
     authentication.record_rate_limited(request.endpoint or "")
+    if request.endpoint in PASSKEY_STEPS:  # JSON for the script (idp.login.passkey)
+        return http_error(exc)
     message = _("Too many attempts from your network. Please wait a moment and try again.")
     return _same_page_with(message, 429)
 
@@ -359,6 +361,9 @@ def too_large(exc):
         return http_error(exc)
     return _same_page_with(_("What was sent is too large. Please send less and try again."), 413)
 
+
+#: The passkey step's JSON endpoints: their errors are problem documents, not pages.
+PASSKEY_STEPS = ("login.passkey_options", "login.verify_passkey")
 
 #: The second-factor pages, each of which can show a message of its own.
 CODE_STEPS = (

@@ -15,6 +15,7 @@ from idp.models.member import CardNumber, Member
 from idp.models.notification import PartnerNotification
 from idp.models.partner import Partner, PartnerDeveloper
 from idp.models.partner_access import PartnerAccess
+from idp.models.passkey import Passkey, PasskeyChallenge
 from idp.models.registration import InitialAccessToken
 from idp.models.signing_key import SigningKey
 from idp.models.sso import SSOSession
@@ -58,4 +59,6 @@ __all__ = [
     "MemberErasure",
     "RetiredCardNumber",
     "PartnerAccess",
+    "Passkey",
+    "PasskeyChallenge",
 ]

@@ -16,7 +16,8 @@ Authentication Method Reference values (RFC 8176 §2) recorded in the session:
 ``pwd`` for the password; ``otp`` for a TOTP code, and also for a recovery code
 and an email code, because each is a one-time password and RFC 8176 registers
 nothing closer (``mail`` is not a registered value, and relying parties would
-not know it). ``mfa`` is added because two factors were used. The audit event
+not know it); ``hwk`` or ``swk`` for a passkey (``idp.services.passkeys`` says
+which). ``mfa`` is added because two factors were used. The audit event
 ``login.second_factor_passed`` records which kind of code it was.
 """
 
@@ -29,7 +30,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from idp.extensions import db
 from idp.models import Credential, Member, SSOSession
-from idp.services import audit, language, lockout, second_factor, sso
+from idp.services import audit, language, lockout, passkeys, second_factor, sso
 from idp.services.cards import normalize_card_number
 from idp.services.errors import ServiceError
 from idp.services.members import find_by_login, normalize_email
@@ -211,3 +212,31 @@ def record_rate_limited(endpoint: str) -> None:
     """The per-address limit refused a login request: evidence for the audit log. Commits."""
     audit.record("login.rate_limited", endpoint=endpoint)
     db.session.commit()
+
+
+# -- a passkey as the second factor ----------------------------------------------------
+
+
+def check_passkey(member: Member, credential: dict) -> str:
+    """A passkey assertion as the second factor; returns ``hwk`` or ``swk`` (RFC 8176 §2).
+
+    Counted against the lockout like a code: the attempt is committed before the
+    assertion is checked; a wrong, replayed or unknown assertion is a failure.
+    Raises ``LoginRefused`` / ``LockedOut``.
+    """
+    member_id = member.id
+    attempt = _take_attempt(lockout.member_key(member_id), member_id, step="passkey")
+    try:
+        method = passkeys.verify_assertion(member, credential)
+    except passkeys.PasskeyRefused as exc:
+        _failed(
+            attempt,
+            "login.second_factor_failed",
+            member_id=member_id,
+            method="passkey",
+            reason=exc.reason,
+        )
+    lockout.give_back(attempt)
+    audit.record("login.second_factor_passed", member_id=member_id, method="passkey", amr=method)
+    _commit()
+    return method

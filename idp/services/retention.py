@@ -30,6 +30,7 @@ table                         deleted when
 ``initial_access_tokens``     RFC 7591 initial access tokens expired more than ``GRACE`` ago,
                               used up or not (the clients they registered keep no link to
                               them; the audit log names each registration)
+``passkey_challenges``        the WebAuthn challenge expired: no response can answer it then
 ============================  ===============================================================
 
 Never deleted by these rules: ``consent_records`` and ``linking_records`` (the
@@ -88,6 +89,7 @@ from idp.models import (
     MemberErasure,
     OutgoingMail,
     PartnerNotification,
+    PasskeyChallenge,
     SSOSession,
     Token,
     UpstreamRequest,
@@ -225,6 +227,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(UpstreamRequest, lambda now: UpstreamRequest.expires_at < now - GRACE),
     Rule(InitialAccessToken, lambda now: InitialAccessToken.expires_at < now - GRACE),
+    Rule(PasskeyChallenge, lambda now: PasskeyChallenge.expires_at < now),
 )
 
 

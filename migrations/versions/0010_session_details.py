@@ -7,7 +7,7 @@
   working until a code of the new one is entered.
 
 Revision ID: 0010_session_details
-Revises: 0008_account_links
+Revises: 0009_passkeys
 Create Date: 2026-12-03 08:00:00.000000
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010_session_details"
-down_revision = "0008_account_links"
+down_revision = "0009_passkeys"
 branch_labels = None
 depends_on = None
 
