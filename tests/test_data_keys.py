@@ -84,7 +84,10 @@ def test_encrypted_columns_are_found_by_their_type(app_ctx):
         columns["members"]
     )
     assert columns["card_numbers"] == ["number"]
-    assert columns["member_credentials"] == ["totp_secret"]
+    assert set(columns["member_credentials"]) == {"totp_secret", "totp_pending_secret"}
+    assert "travel_preferences" in columns["members"]
+    assert columns["email_changes"] == ["new_email"]
+    assert columns["passkeys"] == ["name"]
     assert set(columns["mail_outbox"]) == {"recipient", "body"}
     assert columns["signing_keys"] == ["private_jwk"]
     assert "email_index" not in columns["members"]
