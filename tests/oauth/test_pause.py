@@ -265,3 +265,20 @@ def test_pause_is_all_or_nothing(oauth, rp, member_id, monkeypatch):
             restriction.pause_partner(member_id, rp.partner_id)
         db.session.rollback()
     assert state(oauth.app, member_id) == before
+
+
+def test_a_long_history_shows_the_latest_and_folds_the_rest(oauth, rp, member_id):
+    oauth.login(member_id)
+    oauth.tokens(rp, scope=SCOPE)
+    section = sections(oauth.http.get("/account/apps").get_data(as_text=True))[rp.partner_name]
+    assert "<details" not in section  # one record: nothing to fold
+    for _ in range(3):
+        post(oauth, rp.partner_id, "pause")
+        post(oauth, rp.partner_id, "resume")
+    section = sections(oauth.http.get("/account/apps").get_data(as_text=True))[rp.partner_name]
+    shown, folded = section.split("<details", 1)
+    assert "<summary>Show all 7 changes</summary>" in folded
+    # Newest first: the five latest above, the two oldest folded.
+    assert shown.count("<tr>") - 1 == 5 and folded.count("<tr>") - 1 == 2
+    assert "Access resumed" in shown and "Consent given" in folded
+    assert "Consent given" not in shown
