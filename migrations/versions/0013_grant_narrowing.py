@@ -20,10 +20,8 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table("consents", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("paused_at", sa.DateTime(timezone=True), nullable=True))
+    op.add_column("consents", sa.Column("paused_at", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade():
-    with op.batch_alter_table("consents", schema=None) as batch_op:
-        batch_op.drop_column("paused_at")
+    op.drop_column("consents", "paused_at")
