@@ -137,13 +137,16 @@ def current_consent(member_id: str, client: Client) -> Consent | None:
 
 
 def locked_consent(consent_id: str) -> Consent | None:
-    """The consent as stored now, share-locked until the commit (PostgreSQL; SQLite's write
+    """The consent as stored now, locked until the commit (PostgreSQL; SQLite's write
     transaction excludes other writers already), so a concurrent narrowing, pause or
-    withdrawal is either wholly before or wholly after the caller."""
+    withdrawal is either wholly before or wholly after the caller.
+
+    An exclusive lock, not a shared one: the caller (a refresh) writes the row's last use
+    before it commits, and two shared locks upgraded at once would deadlock."""
     return db.session.scalar(
         select(Consent)
         .where(Consent.id == consent_id)
-        .with_for_update(read=True)
+        .with_for_update()
         .execution_options(populate_existing=True)
     )
 

@@ -6,7 +6,7 @@ on every use (``consent.covered_scopes``): from the commit on, UserInfo and the
 miles API stop releasing the item, introspection answers the reduced
 ``scope``, and the next refresh returns it (RFC 6749 §6 allows a narrower
 scope than the refresh token's). The refresh grant reads the consent again
-under a share lock after claiming its token, so no refresh that starts after
+under a row lock after claiming its token, so no refresh that starts after
 the commit returns the item. Required scopes (those of a contract purpose)
 cannot be stopped; withdrawing the whole consent is Revoke access.
 
