@@ -9,7 +9,8 @@ from flask_babel import lazy_gettext as _l
 
 from idp.account import blueprint
 from idp.services import connected_apps as connected_apps_service
-from idp.services import second_factor, sso, withdrawal
+from idp.services import narrowing, restriction, second_factor, sso, withdrawal
+from idp.services.errors import NotFound, ServiceError
 from idp.services.partners import find_partner
 from idp.web.forms import ConfirmForm
 from idp.web.guards import login_required
@@ -26,7 +27,13 @@ HISTORY_ACTIONS = {
     "given": _l("Consent given"),
     "changed": _l("Consent changed"),
     "withdrawn": _l("Consent withdrawn"),
+    "narrowed": _l("Stopped sharing an item"),
+    "paused": _l("Access paused"),
+    "resumed": _l("Access resumed"),
 }
+
+#: Consent history rows shown before the rest is folded away.
+HISTORY_SHOWN = 5
 
 
 @blueprint.before_request
@@ -85,16 +92,102 @@ def format_card_number(number: str) -> str:
 @blueprint.route("/account/apps")
 @login_required
 def connected_apps():
+    return _connected_apps_page()
+
+
+def _connected_apps_page(alert: str | None = None, status: int = 200):
     member = sso.current_member()
-    return render_template(
+    if alert:
+        flash(alert, "error")
+    page = render_template(
         "account/apps.html",
         partners=connected_apps_service.connected_partners(member.id),
         scope_texts=SCOPE_TEXTS,
         purpose_texts=PURPOSE_TEXTS,
         action_texts=HISTORY_ACTIONS,
         reads_days=connected_apps_service.READS_DAYS,
+        history_shown=HISTORY_SHOWN,
         form=ConfirmForm(),
     )
+    return page, status
+
+
+@blueprint.route("/account/apps/<partner_id>/stop-sharing", methods=["POST"])
+@login_required
+def stop_sharing(partner_id: str):
+    """Stop sharing one optional item with a partner; it keeps the rest."""
+    member = sso.current_member()
+    if not ConfirmForm().validate_on_submit():
+        return _connected_apps_page(_("Your request could not be read. Please try again."), 400)
+    partner = find_partner(partner_id)
+    if partner is None:
+        abort(404)
+    scope = request.form.get("scope", "")
+    try:
+        narrowing.stop_sharing(member.id, partner.id, scope)
+    except NotFound:
+        abort(404)
+    except narrowing.RequiredItem:
+        message = _("This item is needed for the service and cannot be stopped on its own.")
+        return _connected_apps_page(message, 400)
+    except ServiceError:
+        message = _("%(partner)s does not receive this item.", partner=partner.name)
+        return _connected_apps_page(message, 400)
+    flash(
+        _(
+            "%(partner)s no longer receives: %(item)s. It keeps the rest.",
+            partner=partner.name,
+            item=SCOPE_TEXTS.get(scope, scope),
+        ),
+        "info",
+    )
+    return redirect(url_for(".connected_apps"), 303)
+
+
+@blueprint.route("/account/apps/<partner_id>/pause", methods=["POST"])
+@login_required
+def pause_app(partner_id: str):
+    """Restrict processing (GDPR Art. 18): the partner's tokens stop working until Resume."""
+    return _restrict(partner_id, pausing=True)
+
+
+@blueprint.route("/account/apps/<partner_id>/resume", methods=["POST"])
+@login_required
+def resume_app(partner_id: str):
+    return _restrict(partner_id, pausing=False)
+
+
+def _restrict(partner_id: str, pausing: bool):
+    member = sso.current_member()
+    if not ConfirmForm().validate_on_submit():
+        return _connected_apps_page(_("Your request could not be read. Please try again."), 400)
+    partner = find_partner(partner_id)
+    if partner is None:
+        abort(404)
+    change = restriction.pause_partner if pausing else restriction.resume_partner
+    try:
+        change(member.id, partner.id)
+    except NotFound:
+        abort(404)
+    except ServiceError as error:
+        if error.code == "conflict":
+            message = (
+                _("Access for %(partner)s is paused already.", partner=partner.name)
+                if pausing
+                else _("Access for %(partner)s is not paused.", partner=partner.name)
+            )
+        else:
+            message = _("%(partner)s receives no data from your account.", partner=partner.name)
+        return _connected_apps_page(message, 400)
+    if pausing:
+        message = _(
+            "Access for %(partner)s is paused. It receives no data until you resume it.",
+            partner=partner.name,
+        )
+    else:
+        message = _("Access for %(partner)s is resumed.", partner=partner.name)
+    flash(message, "info")
+    return redirect(url_for(".connected_apps"), 303)
 
 
 @blueprint.route("/account/apps/<partner_id>/revoke", methods=["GET", "POST"])

@@ -2,7 +2,8 @@
 
 A ``Consent`` is the member's current decision for one client: the scopes and
 purposes allowed, and whether access is limited (``expires_at``) or without
-time limit. A withdrawn consent stays as evidence with ``withdrawn_at`` set.
+time limit. A withdrawn consent stays as evidence with ``withdrawn_at`` set; a
+paused one (``paused_at``) stands but releases nothing until resumed.
 
 A ``ConsentStep`` is an authorization request waiting for the member's answer
 on the consent screen: kept here, not in the browser, and answered once.
@@ -36,6 +37,8 @@ class Consent(db.Model):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Set while the member has paused the partner (GDPR Art. 18): tokens refused, nothing released.
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: The consent text version of each purpose the member agreed to (purpose -> version).
     text_versions: Mapped[dict] = mapped_column(JSON, default=dict)
 
@@ -51,7 +54,8 @@ class Consent(db.Model):
 
 
 class ConsentRecord(db.Model):
-    """Evidence of one consent event (given, changed, withdrawn), never updated.
+    """Evidence of one consent event (given, changed, narrowed, paused, resumed, withdrawn),
+    never updated.
 
     Keeps what the member saw and chose: the scopes, purposes and period, the
     identifier and SHA-256 hash of the exact text shown, and its language.
@@ -67,7 +71,7 @@ class ConsentRecord(db.Model):
     )
     member_id: Mapped[str] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"))
-    #: ``given``, ``changed`` or ``withdrawn``.
+    #: ``given``, ``changed``, ``narrowed`` (Stop sharing), ``paused``, ``resumed`` or ``withdrawn``.
     action: Mapped[str] = mapped_column(String(16))
     scope: Mapped[str] = mapped_column(Text)
     declined_scope: Mapped[str] = mapped_column(Text, default="")

@@ -121,7 +121,8 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
             issuance.TokenGrant(
                 client,
                 self.GRANT_TYPE,
-                scope=row.scope,
+                # The consent may have been narrowed since the code was issued.
+                scope=consents.granted_scope(consent, row.scope.split()),
                 member=db.session.get(Member, row.member_id),
                 consent=consent,
                 code=row,

@@ -14,6 +14,7 @@ from flask import current_app
 
 from idp.oauth.client_auth import CONFIDENTIAL_AUTH_METHODS
 from idp.oauth.presented_token import PresentedToken, find_presented_token
+from idp.services import consent as consents
 from idp.services import tokens
 from idp.services.subjects import subject_for
 
@@ -46,7 +47,8 @@ class IntrospectionEndpoint(BaseIntrospectionEndpoint):
         client = row.client
         payload = {
             "active": True,
-            "scope": row.scope,
+            # What the consent still covers: a narrowed consent narrows its live tokens.
+            "scope": _granted_scope(row),
             "client_id": client.client_id,
             "iat": int(row.issued_at.timestamp()),
             "iss": current_app.config["IDP"].issuer,
@@ -61,6 +63,13 @@ class IntrospectionEndpoint(BaseIntrospectionEndpoint):
         if row.auth_time is not None:
             payload["auth_time"] = int(row.auth_time.timestamp())
         return payload
+
+
+def _granted_scope(row) -> str:
+    """The token's scope less what its consent no longer covers (Stop sharing)."""
+    if row.consent_id is None:
+        return row.scope
+    return " ".join(consents.covered_scopes(row.consent, row.scope.split()))
 
 
 def _refresh_expiry(row):

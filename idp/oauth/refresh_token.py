@@ -14,7 +14,8 @@ from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError, InvalidScopeError
 
 from idp.extensions import db
-from idp.models import Consent, Member, Token
+from idp.models import Member, Token
+from idp.models.types import utcnow
 from idp.oauth.client_auth import AUTH_METHODS
 from idp.oauth.id_token import issue_id_token
 from idp.services import consent as consents
@@ -55,10 +56,14 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         row: Token = self.request.refresh_token
         if not tokens.claim_refresh_token(row):
             self._reused(row)
-        consent = db.session.get(Consent, row.consent_id) if row.consent_id else None
+        # Read again after the claim, and held until the commit: a Stop sharing, a
+        # pause or a withdrawal committed meanwhile applies to this very refresh.
+        consent = consents.locked_consent(row.consent_id) if row.consent_id else None
         member = db.session.get(Member, row.member_id) if row.member_id else None
         if consent is None or member is None:
             raise InvalidGrantError("The refresh token belongs to no member's consent.")
+        if not consents.covers_issued_tokens(consent, utcnow()):
+            raise InvalidGrantError("The refresh token has expired or was revoked.")
         requested = (self.request.payload.scope or row.scope).split()
         # What the member still allows: a narrower consent applies from the next refresh.
         scope = " ".join(consents.covered_scopes(consent, requested))

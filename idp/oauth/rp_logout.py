@@ -24,6 +24,7 @@ from idp.models.client import Client
 from idp.oauth import id_token_hint
 from idp.oauth.id_token_hint import InvalidHint
 from idp.request_text import is_text
+from idp.services import session_ids
 from idp.services.registration import get_client
 from idp.services.subjects import subject_for
 
@@ -154,7 +155,9 @@ def _hint_names_member_of(req: LogoutRequest, sso: SSOSession) -> bool:
 
 def hint_matches_session(req: LogoutRequest, sso: SSOSession) -> bool:
     """The hint was issued in this very session (or for this member, when it has no sid)."""
-    if req.hint_sid is not None and req.hint_sid != sso.id:
+    if req.hint_sid is not None and req.hint_sid not in session_ids.sids_of(
+        sso.member_id, [sso.id]
+    ):
         return False
     return _hint_names_member_of(req, sso)
 

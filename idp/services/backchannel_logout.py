@@ -3,7 +3,8 @@
 Every client that was issued tokens in an ended session (``Token.sid``) and
 registered a ``backchannel_logout_uri`` gets a logout token (§2.4): ``iss``,
 ``aud``, ``iat``, ``exp``, ``jti``, ``sub`` (the client's own subject for the
-member), ``sid`` and the back-channel logout event, never a ``nonce``. The
+member), ``sid`` (the one the client was given, ``idp.services.session_ids``)
+and the back-channel logout event, never a ``nonce``. The
 tokens wait in the partner notification outbox (``idp.services.notifications``),
 which signs them with ``typ: logout+jwt`` at each delivery attempt.
 """
@@ -17,7 +18,7 @@ from sqlalchemy import select
 
 from idp.extensions import db
 from idp.models import Client, Member, PartnerNotification, Token
-from idp.services import notifications
+from idp.services import notifications, session_ids
 from idp.services.subjects import subject_for
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,8 @@ def queue_logout(member_id: str, sids: list[str]) -> list[PartnerNotification]:
         with db.session.begin_nested():
             member = db.session.get(Member, member_id)
             queued = []
-            for sid, client_pk in _clients_per_session(member_id, list(sids)):
+            published = session_ids.sids_of(member_id, list(sids))
+            for sid, client_pk in _clients_per_session(member_id, published):
                 client = db.session.get(Client, client_pk)
                 queued.append(
                     notifications.queue(

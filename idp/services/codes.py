@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from idp.extensions import db
 from idp.models import AuthorizationCode, Client, Consent, Member, SSOSession
 from idp.models.types import utcnow
-from idp.services import tokens
+from idp.services import session_ids, tokens
 
 #: Longer codes are never looked up.
 MAX_CODE_LENGTH = 256
@@ -50,7 +50,7 @@ def save(
         code_challenge=code_challenge,
         code_challenge_method=code_challenge_method,
         claims=claims,
-        sid=session.id,
+        sid=session_ids.partner_sid(session, client),
         auth_time=session.auth_time,
         amr=list(session.amr or []),
         acr=acr,

@@ -16,9 +16,10 @@ from sqlalchemy import func, select
 from idp.extensions import db
 from idp.models import Client, Consent, ConsentRecord, LinkedProfile, Partner, PartnerAccess
 from idp.models.types import utcnow
-from idp.services.consent import IDENTITY_SCOPE, OFFLINE_SCOPE, stands_for_authorization
+from idp.services.consent import IDENTITY_SCOPE, OFFLINE_SCOPE, in_force, is_paused, text_outdated
 from idp.services.consent_evidence import history
 from idp.services.linked_profiles import airlines_of_partner, profiles_of
+from idp.services.narrowing import optional_scopes
 
 #: How far back Connected apps sums up what a partner read.
 READS_DAYS = 90
@@ -36,7 +37,7 @@ class Reads:
 @dataclass
 class ConnectedPartner:
     partner: Partner
-    #: Consents that stand now (``consent.stands_for_authorization``): a consent on an
+    #: Consents in force on the current texts, paused ones included: a consent on an
     #: outdated text is asked again, so the page no longer counts it as connected.
     active: list[Consent] = field(default_factory=list)
     history: list[ConsentRecord] = field(default_factory=list)
@@ -54,6 +55,20 @@ class ConnectedPartner:
     def scopes(self) -> list[str]:
         found = set().union(*(c.scopes for c in self.active)) if self.active else set()
         return sorted(found - {IDENTITY_SCOPE, OFFLINE_SCOPE})
+
+    @property
+    def optional(self) -> set[str]:
+        """The items the member may stop sharing: optional at every client that holds them."""
+        return {
+            scope
+            for scope in self.scopes
+            if all(scope in optional_scopes(c) for c in self.active if scope in c.scopes)
+        }
+
+    @property
+    def paused(self) -> bool:
+        """The member paused the partner (GDPR Art. 18): listed, but nothing is released."""
+        return any(is_paused(c) for c in self.active)
 
     @property
     def purposes(self) -> list[str]:
@@ -96,7 +111,7 @@ def connected_partners(member_id: str) -> list[ConnectedPartner]:
     for consent, partner in rows:
         entry = partners.setdefault(partner.id, ConnectedPartner(partner))
         client_partner[consent.client_id] = partner.id
-        if stands_for_authorization(consent, now):
+        if in_force(consent, now) and not text_outdated(consent):
             entry.active.append(consent)
     _add_linked_airlines(member_id, partners)
     _add_reads(member_id, partners, now.date())

@@ -19,7 +19,15 @@ versioned per purpose (``idp.catalog.CONSENT_TEXT_VERSIONS``):
   withdrawn, not expired and was given under the current texts; a consent on
   an older text asks again at the next login.
 - ``covers_issued_tokens``: tokens already issued live on while the consent is
-  not withdrawn and not expired; a new text does not end them.
+  not withdrawn, not expired and not paused; a new text does not end them.
+
+A paused consent (GDPR Art. 18 restriction, ``pause``) is still ``in_force``:
+it stays listed and ``resume`` brings its unexpired tokens back, but while
+paused it carries no token and answers no authorization.
+
+``narrow`` takes one optional data item out of a standing consent (Stop
+sharing): the item is no longer covered, so every token issued under the
+consent stops releasing it on its next use, and it is remembered as declined.
 
 ``covered_scopes`` is the other half of every check: of the scopes asked (or
 carried by a token), those the consent still covers.
@@ -78,16 +86,25 @@ def text_outdated(consent: Consent) -> bool:
     return any(agreed.get(p) != CONSENT_TEXT_VERSIONS.get(p) for p in consent.purposes)
 
 
+def in_force(consent: Consent | None, now: datetime) -> bool:
+    """Not withdrawn and not expired; a paused consent is still in force."""
+    if consent is None or consent.withdrawn_at is not None:
+        return False
+    return consent.expires_at is None or consent.expires_at > now
+
+
+def is_paused(consent: Consent | None) -> bool:
+    return consent is not None and consent.paused_at is not None
+
+
 def covers_issued_tokens(consent: Consent | None, now: datetime) -> bool:
-    """The consent still carries the tokens issued under it: not withdrawn, not expired.
+    """The consent still carries the tokens issued under it: in force and not paused.
 
     A newer consent text does not end it: the member agreed to what the tokens
     release, and is asked again at the next authorization
     (``stands_for_authorization``).
     """
-    if consent is None or consent.withdrawn_at is not None:
-        return False
-    return consent.expires_at is None or consent.expires_at > now
+    return in_force(consent, now) and not is_paused(consent)
 
 
 def stands_for_authorization(consent: Consent | None, now: datetime) -> bool:
@@ -117,6 +134,21 @@ def current_consent(member_id: str, client: Client) -> Consent | None:
     """The member's consent at ``client`` when it stands for a new authorization."""
     consent = _latest(member_id, client)
     return consent if stands_for_authorization(consent, utcnow()) else None
+
+
+def locked_consent(consent_id: str) -> Consent | None:
+    """The consent as stored now, locked until the commit (PostgreSQL; SQLite's write
+    transaction excludes other writers already), so a concurrent narrowing, pause or
+    withdrawal is either wholly before or wholly after the caller.
+
+    An exclusive lock, not a shared one: the caller (a refresh) writes the row's last use
+    before it commits, and two shared locks upgraded at once would deadlock."""
+    return db.session.scalar(
+        select(Consent)
+        .where(Consent.id == consent_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
 
 
 def _latest(member_id: str, client: Client) -> Consent | None:
@@ -217,6 +249,36 @@ def record_decision(
     )
     db.session.commit()
     return consent
+
+
+def narrow(consent: Consent, scope: str, actor: str = "member") -> None:
+    """Take ``scope`` out of a standing consent and remember it as declined (Stop sharing).
+
+    Purposes left without any of their scopes go too. Appends a ``narrowed``
+    record; the caller's service checks that the scope is optional and commits.
+    """
+    now = utcnow()
+    granted = consent.scopes - {scope}
+    consent.scope = " ".join(sorted(granted))
+    consent.declined_scope = " ".join(sorted(consent.declined_scopes | {scope}))
+    consent.purposes = [p for p in consent.purposes if set(PURPOSES[p].scopes) & granted]
+    consent.updated_at = now
+    add_record(consent, "narrowed", actor=actor)
+
+
+def pause(consent: Consent, actor: str = "member") -> None:
+    """Restrict the consent (GDPR Art. 18): it stays, carries nothing until ``resume``."""
+    now = utcnow()
+    consent.paused_at = now
+    consent.updated_at = now
+    add_record(consent, "paused", actor=actor)
+
+
+def resume(consent: Consent, actor: str = "member") -> None:
+    """Lift the restriction: tokens issued under the consent that have not expired work again."""
+    consent.paused_at = None
+    consent.updated_at = utcnow()
+    add_record(consent, "resumed", actor=actor)
 
 
 def record_denial(member_id: str, client: Client, requested) -> None:

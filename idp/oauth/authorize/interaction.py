@@ -9,7 +9,8 @@
    and so does everybody while the client is suspended.
 3. ``require_consent``: a standing consent covering the request, else the
    consent screen (``consent_required`` with ``prompt=none``); once the member
-   has answered the screen, their answer.
+   has answered the screen, their answer; ``access_denied`` while the member
+   has paused the partner.
 
 The login and consent pages belong to the application, which gives their URL
 builders to ``init_oauth``; the steps send the member there through the server.
@@ -35,6 +36,7 @@ from idp.models.types import utcnow
 from idp.oauth.authorize.request import AuthorizationRequest
 from idp.oauth.server import current_server
 from idp.services import consent as consents
+from idp.services import restriction
 from idp.services.consent_evidence import Evidence
 from idp.services.members import get_member
 from idp.services.registration import is_developer
@@ -44,6 +46,11 @@ from idp.services.subjects import subject_for
 AUTHORIZE_PATH = "/oauth/authorize"
 #: Flask session key of the forced-login marker.
 REAUTH_KEY = "oauth_reauth"
+#: The ``error_description`` of an authorization at a partner the member paused.
+PAUSED_DESCRIPTION = (
+    "The member has paused this partner's access to their Miles & More data "
+    "(restriction of processing); they can resume it under Connected apps."
+)
 
 
 def authorize_path(request: AuthorizationRequest) -> str:
@@ -131,7 +138,13 @@ def require_consent(
     request: AuthorizationRequest, sso: SSOSession, answer: ConsentAnswer | None = None
 ) -> Consent | Response:
     """The member's answer when given; else the standing consent when it covers the
-    request; else the consent screen."""
+    request; else the consent screen.
+
+    A member who paused the partner (GDPR Art. 18) gets ``access_denied``: nothing
+    is released, not even after a new Allow, until they resume it.
+    """
+    if restriction.partner_paused(sso.member_id, request.client):
+        raise AccessDeniedError(PAUSED_DESCRIPTION)
     if answer is not None:
         return _record(request, sso, answer)
     standing = consents.current_consent(sso.member_id, request.client)
