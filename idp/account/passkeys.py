@@ -102,8 +102,9 @@ def add_passkey():
 def _security_page_with_error(message: str, status: int = 400):
     """The security page again with ``message`` in its role="alert" notice."""
     flash(message, "error")
-    page = current_app.view_functions["account.security"]()
-    return make_response(page, status)
+    response = make_response(current_app.view_functions["account.security"]())
+    response.status_code = status
+    return response
 
 
 def _form_guard():

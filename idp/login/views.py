@@ -47,7 +47,6 @@ from idp.services import account_links, authentication, branding, second_factor,
 from idp.services.authentication import LockedOut, LoginRefused
 from idp.services.members import get_member
 from idp.services.second_factor import ResendTooSoon
-from idp.web.forms import ConfirmForm
 from idp.web.guards import DEFAULT_NEXT, safe_next
 from idp.web.limits import login_rate_limit
 
@@ -397,18 +396,3 @@ def _same_page_with(message: str, status: int) -> Response:
             return OTHER_PAGES["login.enrolment_email"](message, status)
         return _enrol_page(member, AuthenticationCodeForm(formdata=None), message, status)
     return _totp_page(member, AuthenticationCodeForm(formdata=None), message, status)
-
-
-# -- logout --------------------------------------------------------------------------
-
-
-@blueprint.route("/logout", methods=["GET", "POST"])
-def logout():
-    form = ConfirmForm()
-    if not form.validate_on_submit():
-        return _page("login/logout.html", 400 if form.is_submitted() else 200, form=form)
-    sso.end_session()
-    sso.clear_pending_login()
-    session.pop(NEXT_KEY, None)
-    flash(_("You have logged out."), "info")
-    return redirect(url_for(".login"))
