@@ -18,10 +18,11 @@ the account exactly as it was:
    password-reset and enrolment links, linked profiles, pending requests
    (consent steps, authorization codes, upstream requests), sessions (with
    the network they started from), what each partner read (``PartnerAccess``:
-   usage data about the member, not evidence of a consent, so nothing
-   requires keeping it), the lockout record, staff and developer roles, and
-   the mail still addressed to the member (or to a new address asked for)
-   are deleted;
+   usage data about the member, neither evidence of a consent nor a
+   business record, so no retention period of the privacy policy §9
+   applies), the lockout record, staff and developer roles, and the mail
+   still addressed to the member (or to a new address asked for) are
+   deleted;
 4. each card number's blind index becomes a ``RetiredCardNumber``, so the
    number is never issued again (the number itself is not kept);
 5. what retention law requires is kept but *blocked* (a ``MemberErasure``
