@@ -21,14 +21,20 @@ from sqlalchemy import delete, func, select
 
 from idp.extensions import db
 from idp.models import (
+    AccountLink,
     AuditEvent,
     CardNumber,
     Consent,
     ConsentRecord,
     Credential,
+    EmailChange,
     Member,
     MemberErasure,
+    OutgoingMail,
+    PartnerAccess,
     PartnerNotification,
+    Passkey,
+    PasskeyChallenge,
     RecoveryCode,
     RetiredCardNumber,
     SSOSession,
@@ -93,6 +99,64 @@ def _delete(oauth, member_id, password=None, code=None, csrf=True):
         form["csrf_token"] = csrf_token(page.get_data(as_text=True))
     with patch.object(second_factor, "utcnow", lambda: moment):
         return oauth.http.post("/account/delete", data=form)
+
+
+def _more_personal_data(oauth, rp, member_id, sid) -> None:
+    """Passkeys, a change of address, mailed links, travel preferences, a pending TOTP key,
+    the session's network and what the partner read: each is about the member."""
+    with oauth.app.app_context():
+        now = utcnow()
+        member = db.session.get(Member, member_id)
+        member.travel_preferences = {"seat": "aisle", "meal": "vegetarian"}
+        db.session.get(Credential, member_id).totp_pending_secret = "JBSWY3DPEHPK3PXP"
+        db.session.get(SSOSession, sid).address_prefix = "192.0.2.0/24"
+        db.session.add_all(
+            [
+                Passkey(
+                    member_id=member_id,
+                    credential_id="deleted-member-credential",
+                    public_key=b"\xa5\x01\x02",
+                    name="Work laptop",
+                    attachment="platform",
+                ),
+                PasskeyChallenge(
+                    challenge_hash="c" * 64,
+                    member_id=member_id,
+                    purpose="register",
+                    expires_at=now + timedelta(minutes=5),
+                ),
+                EmailChange(
+                    member_id=member_id,
+                    token_hash="e" * 64,
+                    new_email="new-address@example.com",
+                    expires_at=now + timedelta(hours=1),
+                ),
+                OutgoingMail(
+                    recipient="new-address@example.com",
+                    subject="Confirm your new email address",
+                    body="a link",
+                    purpose="email_change",
+                ),
+                AccountLink(
+                    member_id=member_id,
+                    token_hash="a" * 64,
+                    purpose="password_reset",
+                    expires_at=now + timedelta(hours=1),
+                ),
+                PartnerAccess(
+                    member_id=member_id,
+                    partner_id=rp.partner_id,
+                    category="miles",
+                    day=now.date(),
+                    count=3,
+                ),
+            ]
+        )
+        db.session.commit()
+
+
+def _count(model, *conditions) -> int:
+    return db.session.scalar(select(func.count()).select_from(model).where(*conditions))
 
 
 def introspect(oauth, rp, token):
@@ -176,6 +240,7 @@ def test_repeated_failures_lock_the_account_and_the_right_answer_is_refused(oaut
 def test_deletion_ends_everything_and_blocks_the_evidence(oauth, rp, connected, runner):
     member_id, sid, tokens, card = connected
     email, password, _ = oauth.credentials[member_id]
+    _more_personal_data(oauth, rp, member_id, sid)
     response = _delete(oauth, member_id)
     assert response.status_code == 200
     html = response.get_data(as_text=True)
@@ -243,6 +308,16 @@ def test_deletion_ends_everything_and_blocks_the_evidence(oauth, rp, connected, 
         assert db.session.scalar(
             select(func.count()).select_from(SSOSession).where(SSOSession.member_id == member_id)
         ) == 0
+        assert member.travel_preferences is None
+        # The pending TOTP key went with the credential, the network with the session.
+        assert _count(Credential, Credential.totp_pending_secret.is_not(None)) == 0
+        assert _count(SSOSession, SSOSession.address_prefix == "192.0.2.0/24") == 0
+        for model in (Passkey, PasskeyChallenge, EmailChange, AccountLink, PartnerAccess):
+            assert _count(model, model.member_id == member_id) == 0, model.__tablename__
+        assert all(
+            m.recipient != "new-address@example.com"
+            for m in db.session.scalars(select(OutgoingMail))
+        )
 
         # The evidence is kept, blocked until its retention period ends, and never used.
         erasure = db.session.get(MemberErasure, member_id)

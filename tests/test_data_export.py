@@ -18,13 +18,16 @@ from sqlalchemy.exc import OperationalError
 
 from idp.extensions import db
 from idp.models import (
+    AccountLink,
     AuditEvent,
     CardNumber,
     Consent,
     ConsentRecord,
     Credential,
+    EmailChange,
     Member,
     PartnerAccess,
+    Passkey,
     SSOSession,
     Token,
 )
@@ -86,6 +89,46 @@ def partner_reads(oauth: OAuth, rp, http) -> dict:
     return body
 
 
+def add_account_data(app, member_id: str, tag: str) -> None:
+    """Travel preferences, a pending TOTP key, the sessions' network, a passkey, a change
+    of address and a mailed link, each naming ``tag`` where it can."""
+    with app.app_context():
+        now = utcnow()
+        db.session.get(Member, member_id).travel_preferences = {"seat": f"{tag}-seat"}
+        db.session.get(Credential, member_id).totp_pending_secret = f"PENDING{tag.upper()}KEY"
+        for session in db.session.scalars(
+            select(SSOSession).where(SSOSession.member_id == member_id)
+        ):
+            session.address_prefix = f"{tag}-network/24"
+        db.session.add_all(
+            [
+                Passkey(
+                    member_id=member_id,
+                    credential_id=f"{tag}-credential-id",
+                    public_key=f"{tag}-public-key".encode(),
+                    name=f"{tag} phone",
+                    attachment="cross-platform",
+                    backup_eligible=True,
+                    backed_up=True,
+                    last_used_at=now,
+                ),
+                EmailChange(
+                    member_id=member_id,
+                    token_hash=hash_value(f"{tag}-change"),
+                    new_email=f"{tag}-new@example.com",
+                    expires_at=now + timedelta(hours=1),
+                ),
+                AccountLink(
+                    member_id=member_id,
+                    token_hash=hash_value(f"{tag}-link"),
+                    purpose="enrolment",
+                    expires_at=now + timedelta(hours=1),
+                ),
+            ]
+        )
+        db.session.commit()
+
+
 def access_rows(app, member_id: str) -> set[tuple]:
     with app.app_context():
         rows = db.session.scalars(select(PartnerAccess).where(PartnerAccess.member_id == member_id))
@@ -117,6 +160,8 @@ def test_export_holds_what_the_database_holds_for_the_member_and_nothing_else(
 
     oauth.login(member_id)
     tokens = partner_reads(oauth, rp, client)
+    add_account_data(app, member_id, "mine")
+    add_account_data(app, other_id, "theirs")
 
     response = download(client)
     assert response.status_code == 200
@@ -185,6 +230,41 @@ def test_export_holds_what_the_database_holds_for_the_member_and_nothing_else(
             e.event for e in events if e.event != "account.data_exported"
         ]
         assert document["linked_profiles"] == []
+        assert document["member"]["travel_preferences"] == {"seat": "mine-seat"}
+        assert {s["address_prefix"] for s in document["sessions"]} == {"mine-network/24"}
+        passkey = db.session.scalars(select(Passkey).where(Passkey.member_id == member_id)).one()
+        assert document["second_factors"]["passkeys"] == [
+            {
+                "name": "mine phone",
+                "kind": "security_key",
+                "synced": True,
+                "added_at": passkey.created_at.isoformat(),
+                "last_used_at": passkey.last_used_at.isoformat(),
+            }
+        ]
+        change = db.session.scalars(
+            select(EmailChange).where(EmailChange.member_id == member_id)
+        ).one()
+        assert document["email_changes"] == [
+            {
+                "new_email": "mine-new@example.com",
+                "requested_at": change.created_at.isoformat(),
+                "expires_at": change.expires_at.isoformat(),
+                "confirmed_at": None,
+                "cancelled_at": None,
+            }
+        ]
+        link = db.session.scalars(
+            select(AccountLink).where(AccountLink.member_id == member_id)
+        ).one()
+        assert document["account_links"] == [
+            {
+                "purpose": "enrolment",
+                "created_at": link.created_at.isoformat(),
+                "expires_at": link.expires_at.isoformat(),
+                "used_at": None,
+            }
+        ]
         credential = db.session.get(Credential, member_id)
         session_hashes = [s.token_hash for s in sessions]
         other_member = db.session.get(Member, other_id)
@@ -199,12 +279,17 @@ def test_export_holds_what_the_database_holds_for_the_member_and_nothing_else(
             member.pairwise_salt,
             member.email_index,
             *session_hashes,
+            credential.totp_pending_secret,
+            passkey.credential_id,
+            hash_value("mine-change"),
+            hash_value("mine-link"),
         ]
         if tokens.get("refresh_token"):
             secrets += [tokens["refresh_token"], hash_value(tokens["refresh_token"])]
         for secret in secrets:
             assert secret not in text
         assert "$argon2" not in text
+        assert "public-key" not in text and "public_key" not in text
 
         # Nothing of the other member.
         for value in (
@@ -215,6 +300,8 @@ def test_export_holds_what_the_database_holds_for_the_member_and_nothing_else(
         ):
             assert value not in text
         assert "Andersson" not in text
+        # Nor its passkeys, address changes, links, preferences, network or keys.
+        assert "theirs" not in text.lower()
     assert all(e["event"] for e in document["audit_events"])
 
     # The export itself is audited, once.

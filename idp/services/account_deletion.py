@@ -12,11 +12,17 @@ the account exactly as it was:
    withdrawal queued it already;
 3. the personal data is erased: the member row keeps its id and nothing that
    names the member (email, names, birthdate, address, phone, language,
-   status and miles); card numbers, credentials (password, TOTP key),
-   recovery codes, email codes, linked profiles, pending requests (consent
-   steps, authorization codes, upstream requests), sessions, the lockout
-   record, staff and developer roles, and the mail still addressed to the
-   member are deleted;
+   travel preferences, status and miles); card numbers, credentials
+   (password, TOTP key, a pending TOTP key), passkeys and their challenges,
+   recovery codes, email codes, changes of email address, mailed
+   password-reset and enrolment links, linked profiles, pending requests
+   (consent steps, authorization codes, upstream requests), sessions (with
+   the network they started from), what each partner read (``PartnerAccess``:
+   usage data about the member, neither evidence of a consent nor a
+   business record, so no retention period of the privacy policy §9
+   applies), the lockout record, staff and developer roles, and the mail
+   still addressed to the member (or to a new address asked for) are
+   deleted;
 4. each card number's blind index becomes a ``RetiredCardNumber``, so the
    number is never issued again (the number itself is not kept);
 5. what retention law requires is kept but *blocked* (a ``MemberErasure``
@@ -42,18 +48,23 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from idp.extensions import db
 from idp.models import (
+    AccountLink,
     AuthorizationCode,
     CardNumber,
     Client,
     ConsentStep,
     Credential,
+    EmailChange,
     EmailCode,
     LinkedProfile,
     Lockout,
     Member,
     MemberErasure,
     OutgoingMail,
+    PartnerAccess,
     PartnerDeveloper,
+    Passkey,
+    PasskeyChallenge,
     RecoveryCode,
     RetiredCardNumber,
     SSOSession,
@@ -131,6 +142,7 @@ def _delete(member: Member) -> Deletion:
     standing_links = {profile.airline for profile in linked_profiles.profiles_of(member.id)}
     linked_profiles.unlink_airlines(member.id, standing_links, "account_deletion")
 
+    requested = _requested_addresses(member.id)
     _retire_cards(member.id, now)
     # The revoked tokens stay until the purge; they forget the codes going now.
     db.session.execute(
@@ -141,8 +153,12 @@ def _delete(member: Member) -> Deletion:
     )
     for model in (
         Credential,
+        Passkey,
+        PasskeyChallenge,
         RecoveryCode,
         EmailCode,
+        EmailChange,
+        AccountLink,
         LinkedProfile,
         ConsentStep,
         AuthorizationCode,
@@ -150,6 +166,7 @@ def _delete(member: Member) -> Deletion:
         SSOSession,
         StaffMember,
         PartnerDeveloper,
+        PartnerAccess,
     ):
         db.session.execute(
             delete(model)
@@ -157,7 +174,7 @@ def _delete(member: Member) -> Deletion:
             .execution_options(synchronize_session=False)
         )
     db.session.execute(delete(Lockout).where(Lockout.key == lockout.member_key(member.id)))
-    _forget_mail(member.email)
+    _forget_mail(member.email, requested)
     _erase_personal_fields(member)
 
     erasure = MemberErasure(
@@ -231,10 +248,26 @@ def _retire_cards(member_id: str, now) -> None:
     )
 
 
-def _forget_mail(address: str) -> None:
-    """Mail addressed to the member (codes, links) leaves the outbox, sent or not."""
-    rows = db.session.execute(select(OutgoingMail.id, OutgoingMail.recipient)).all()
-    ids = [row_id for row_id, recipient in rows if recipient == address]
+def _requested_addresses(member_id: str) -> set[str]:
+    return set(
+        db.session.scalars(select(EmailChange.new_email).where(EmailChange.member_id == member_id))
+    )
+
+
+def _forget_mail(address: str, requested: set[str]) -> None:
+    """Mail addressed to the member (codes, links) leaves the outbox, sent or not.
+
+    So do the confirmation links sent to the new addresses the member asked
+    for; a notice to another member whose address was asked for stays theirs.
+    """
+    rows = db.session.execute(
+        select(OutgoingMail.id, OutgoingMail.recipient, OutgoingMail.purpose)
+    ).all()
+    ids = [
+        row_id
+        for row_id, recipient, purpose in rows
+        if recipient == address or (purpose == "email_change" and recipient in requested)
+    ]
     if ids:
         db.session.execute(delete(OutgoingMail).where(OutgoingMail.id.in_(ids)))
 
@@ -253,6 +286,7 @@ def _erase_personal_fields(member: Member) -> None:
     member.phone_number_verified = False
     member.address = None
     member.locale = None
+    member.travel_preferences = None
     member.status_tier = "base"
     member.status_miles = 0
     member.miles_balance = 0

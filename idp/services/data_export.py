@@ -5,8 +5,11 @@ member only: the basic, status and programme data, the card numbers with their
 history, each consent with its evidence, what each partner read and when
 (``PartnerAccess``), linked profiles with their evidence, sessions, tokens
 (which partner holds which access, never a token value or its hash), the
-second factors enrolled (never a password hash or a TOTP key) and the audit
-events about the member. The top-level keys of INTERFACE.md are always there.
+second factors enrolled with the passkeys (never a password hash, a TOTP key,
+a pending TOTP key or a passkey's public key or credential id), the changes of
+email address asked for, the links mailed to the member (purpose and dates,
+never a link's hash) and the audit events about the member. The top-level keys
+of INTERFACE.md are always there.
 
 ``export`` builds the document and records the audit event of the export
 (commits); ``document`` only builds it.
@@ -21,16 +24,19 @@ from sqlalchemy import select, union
 from idp.catalog import SCOPE_DATA_CATEGORIES
 from idp.extensions import db
 from idp.models import (
+    AccountLink,
     AuditEvent,
     CardNumber,
     Client,
     Consent,
     ConsentRecord,
     Credential,
+    EmailChange,
     LinkingRecord,
     Member,
     Partner,
     PartnerAccess,
+    Passkey,
     RecoveryCode,
     SSOSession,
     Token,
@@ -46,7 +52,8 @@ FORMAT = "mam-idp-export/1"
 MEMBER_FIELDS = (
     "id", "email", "email_verified", "given_name", "family_name", "gender", "birthdate",
     "academic_title", "phone_number", "phone_number_verified", "address", "locale",
-    "status_tier", "status_miles", "miles_balance", "created_at", "updated_at",
+    "travel_preferences", "status_tier", "status_miles", "miles_balance", "created_at",
+    "updated_at",
 )  # fmt: skip
 
 
@@ -224,6 +231,8 @@ def _sessions(member_id: str) -> list[dict]:
             "amr": list(session.amr or []),
             "acr": session.acr,
             "user_agent": session.user_agent,
+            # The network the session started from (IPv4 /24, IPv6 /48), as stored.
+            "address_prefix": session.address_prefix,
             "last_seen_at": _value(session.last_seen_at),
             "expires_at": _value(session.expires_at),
             "ended_at": _value(session.ended_at),
@@ -261,7 +270,63 @@ def _second_factors(member_id: str) -> dict:
         "password_changed_at": _value(credential.password_changed_at) if credential else None,
         "totp_enrolled_at": _value(credential.totp_enrolled_at) if credential else None,
         "unused_recovery_codes": len(unused),
+        "passkeys": _passkeys(member_id),
     }
+
+
+def _passkeys(member_id: str) -> list[dict]:
+    """What the member sees of each passkey; no key material and no credential id."""
+    passkeys = db.session.scalars(
+        select(Passkey).where(Passkey.member_id == member_id).order_by(Passkey.created_at)
+    )
+    return [
+        {
+            "name": passkey.name,
+            "kind": passkey.kind,
+            # BE/BS of WebAuthn §6.1: the key may be, or is, synced to other devices.
+            "synced": passkey.backup_eligible or passkey.backed_up,
+            "added_at": _value(passkey.created_at),
+            "last_used_at": _value(passkey.last_used_at),
+        }
+        for passkey in passkeys
+    ]
+
+
+def _email_changes(member_id: str) -> list[dict]:
+    """Each change of address asked for, pending or done; never the link's hash."""
+    changes = db.session.scalars(
+        select(EmailChange)
+        .where(EmailChange.member_id == member_id)
+        .order_by(EmailChange.created_at, EmailChange.id)
+    )
+    return [
+        {
+            "new_email": change.new_email,
+            "requested_at": _value(change.created_at),
+            "expires_at": _value(change.expires_at),
+            "confirmed_at": _value(change.confirmed_at),
+            "cancelled_at": _value(change.cancelled_at),
+        }
+        for change in changes
+    ]
+
+
+def _account_links(member_id: str) -> list[dict]:
+    """The password-reset and enrolment links mailed: purpose and dates, never the hash."""
+    links = db.session.scalars(
+        select(AccountLink)
+        .where(AccountLink.member_id == member_id)
+        .order_by(AccountLink.created_at, AccountLink.id)
+    )
+    return [
+        {
+            "purpose": link.purpose,
+            "created_at": _value(link.created_at),
+            "expires_at": _value(link.expires_at),
+            "used_at": _value(link.used_at),
+        }
+        for link in links
+    ]
 
 
 def _audit_events(member_id: str) -> list[dict]:
@@ -298,6 +363,8 @@ def document(member: Member) -> dict:
         "sessions": _sessions(member.id),
         "tokens": _tokens(member.id, clients),
         "second_factors": _second_factors(member.id),
+        "email_changes": _email_changes(member.id),
+        "account_links": _account_links(member.id),
         "audit_events": _audit_events(member.id),
     }
 
