@@ -33,6 +33,9 @@ class AirlineIdService:
         self.provider = LiveProvider(tmp, "sqlite")
         self.url = f"http://localhost:{self.provider.port}"
         self.provider.env["IDP_ISSUER"] = self.url
+        # Every test logs in there from 127.0.0.1, both database variants within a minute:
+        # the airline's per-address login budget is not what these tests are about.
+        self.provider.env["IDP_LOGIN_RATE_LIMIT"] = "600/minute;6000/hour"
         self.clients: dict[str, tuple[str, str]] = {}
 
     def start(self) -> None:
@@ -73,9 +76,20 @@ class AirlineIdService:
         self.provider.close()
 
 
-def _form_action(page: requests.Response) -> str:
-    match = re.search(r'<form method="post"(?: action="([^"]*)")?', page.text)
-    return urljoin(page.url, match.group(1)) if match and match.group(1) else page.url
+_POST_FORM = re.compile(r'<form method="post"(?: action="([^"]*)")?[^>]*>(.*?)</form>', re.S)
+
+
+def _form_action(page: requests.Response, field: str) -> str:
+    """Where the page's form with the input or button ``field`` posts to.
+
+    A page may hold more than one form (the consent screen's "Not you?" comes
+    before the answer), so the form is the one a member fills in, not the first.
+    """
+    forms = [
+        action for action, body in _POST_FORM.findall(page.text) if f'name="{field}"' in body
+    ]
+    assert len(forms) == 1, f"{len(forms)} forms with {field!r} at {page.url}"
+    return urljoin(page.url, forms[0]) if forms[0] else page.url
 
 
 def drive_upstream(http: requests.Session, url: str, profile: dict | None, back_to: str,
@@ -104,7 +118,10 @@ def drive_upstream(http: requests.Session, url: str, profile: dict | None, back_
             data.update(decision=decision)
         else:
             raise AssertionError(f"unexpected page at the airline: {response.url}")
-        posted = http.post(_form_action(response), data=data, allow_redirects=False, timeout=30)
+        field = {"/login": "login", "/login/verify": "code"}.get(path, "decision")
+        posted = http.post(
+            _form_action(response, field), data=data, allow_redirects=False, timeout=30
+        )
         assert posted.is_redirect, (posted.status_code, posted.url, posted.text[:800])
         url = urljoin(posted.url, posted.headers["Location"])
         if url.startswith(back_to):
