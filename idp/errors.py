@@ -35,11 +35,14 @@ def _endpoint() -> str | None:
     """The matched endpoint, also when routing failed on the method (405)."""
     if request.endpoint:
         return request.endpoint
-    try:
-        endpoint, _ = current_app.url_map.bind_to_environ(request.environ).match(method="GET")
-    except HTTPException:
-        return None
-    return endpoint
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    for method in ("GET", "POST", "PUT", "DELETE"):
+        try:
+            endpoint, _ = adapter.match(method=method)
+        except HTTPException:
+            continue
+        return endpoint
+    return None
 
 
 #: What a person reads for the HTTP errors a page can end in; machines get Werkzeug's names.
@@ -56,12 +59,25 @@ PAGE_TEXTS = {
 }
 
 
+#: Endpoints a page's own script calls (the passkey ceremonies): every answer is JSON.
+SCRIPT_ENDPOINTS = frozenset(
+    {
+        "account.passkey_options",
+        "account.add_passkey",
+        "login.passkey_options",
+        "login.verify_passkey",
+    }
+)
+
+
 def wants_json() -> bool:
     endpoint = _endpoint()
     if endpoint in BROWSER_ENDPOINTS:
         return False
     # The blueprint of the route the path names, also when the method did not match (405).
     blueprint = endpoint.rpartition(".")[0] if endpoint else None
+    if endpoint in SCRIPT_ENDPOINTS:
+        return True
     if blueprint in ("api", "oauth") or request.path.startswith(("/api/", "/oauth/")):
         return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])

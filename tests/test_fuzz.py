@@ -49,6 +49,11 @@ JSON_ENDPOINTS = {
     "oauth.jwks",
     "oauth.discovery",
     "oidc.userinfo",
+    # The passkey ceremonies, spoken by the page's script (static/js/passkeys.js).
+    "account.passkey_options",
+    "account.add_passkey",
+    "login.passkey_options",
+    "login.verify_passkey",
 }
 JSON_BLUEPRINTS = {"api", "registration"}
 #: Endpoints for people: every answer is a page (or a redirect).

@@ -19,12 +19,15 @@ from idp.services.errors import NotFound
 from idp.web.guards import login_required
 
 
-@blueprint.route("/account/apps/receipts/<int:record_id>", endpoint="consent_receipt")
+@blueprint.route("/account/apps/receipts/<record_id>", endpoint="consent_receipt")
 @login_required
-def consent_receipt(record_id: int):
+def consent_receipt(record_id: str):
     member = sso.current_member()
+    # Any text reaches this view, so that every unknown id gets the same 404.
+    if not record_id.isascii() or not record_id.isdigit() or len(record_id) > 18:
+        abort(404)
     try:
-        signed = consent_receipts.signed_receipt(member.id, record_id)
+        signed = consent_receipts.signed_receipt(member.id, int(record_id))
     except NotFound:
         abort(404)
     body = json.dumps({"receipt": signed.receipt, "jws": signed.jws}, indent=2, sort_keys=True)
