@@ -24,7 +24,7 @@ def test_member_deletes_the_account_and_cannot_log_in_again(live_server, page, a
     page.get_by_role("button", name="Verify").click()
     page.wait_for_url(f"{live_server.url}/account")
 
-    page.get_by_role("link", name="Delete your account").click()
+    page.get_by_role("navigation", name="Your account").get_by_role("link", name="Delete account").click()
     page.wait_for_url(f"{live_server.url}/account/delete")
     assert page.locator("h1").inner_text() == "Delete your account"
     page.get_by_label("Password").fill("not my password at all")

@@ -30,7 +30,7 @@ def test_member_edits_the_profile_and_confirms_a_new_email_address(live_server, 
     page.get_by_role("button", name="Verify").click()
     page.wait_for_url("**/account")
 
-    page.get_by_role("link", name=re.compile("^Your profile")).click()
+    page.get_by_role("navigation", name="Your account").get_by_role("link", name="Profile", exact=True).click()
     page.wait_for_url("**/account/profile")
     assert page.get_by_role("heading", level=1).inner_text() == "Your profile"
     page.get_by_label("Academic title").fill("Dr.")
