@@ -16,15 +16,15 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
-from wtforms.validators import InputRequired, Length, StopValidation
+from wtforms import StringField
+from wtforms.validators import InputRequired, Length
 
 from idp.account import blueprint
 from idp.extensions import limiter
 from idp.models.types import utcnow
-from idp.request_text import is_text
 from idp.services import account_deletion, authentication, second_factor, sso
 from idp.services.authentication import LockedOut, LoginRefused
+from idp.web.forms import Text, password_field
 from idp.web.guards import login_required
 from idp.web.limits import login_rate_limit
 
@@ -32,25 +32,8 @@ from idp.web.limits import login_rate_limit
 attempts = limiter.shared_limit(login_rate_limit, scope="login-attempts", methods=["POST"])
 
 
-def Text():  # noqa: N802 - a validator, named like the others
-    """Refuses a value holding a NUL or characters that were not UTF-8."""
-
-    def check(form, field) -> None:
-        if isinstance(field.data, str) and not is_text(field.data):
-            raise StopValidation(_l("This holds characters that cannot be used."))
-
-    return check
-
-
 class DeleteAccountForm(FlaskForm):
-    password = PasswordField(
-        _l("Password"),
-        validators=[
-            InputRequired(_l("Enter your password.")),
-            Text(),
-            Length(max=1024, message=_l("This is longer than any password we accept.")),
-        ],
-    )
+    password = password_field(_l("Password"), _l("Enter your password."))
     code = StringField(
         _l("Authentication code"),
         validators=[

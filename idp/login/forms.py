@@ -8,24 +8,12 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
-from wtforms.validators import InputRequired, Length, StopValidation
+from wtforms import StringField
+from wtforms.validators import InputRequired, Length
 
-from idp.request_text import is_text
+from idp.web.forms import Text, password_field
 
-NOT_TEXT = _l("This holds characters that cannot be used.")
 SIX_DIGITS = _l("The code has six digits.")
-
-
-class Text:
-    """Refuses a value holding a NUL or characters that were not UTF-8."""
-
-    def __init__(self, message=NOT_TEXT):
-        self.message = message
-
-    def __call__(self, form, field) -> None:
-        if isinstance(field.data, str) and not is_text(field.data):
-            raise StopValidation(self.message)
 
 
 class LoginForm(FlaskForm):
@@ -37,14 +25,7 @@ class LoginForm(FlaskForm):
             Length(max=254, message=_l("This is longer than any email address or card number.")),
         ],
     )
-    password = PasswordField(
-        _l("Password"),
-        validators=[
-            InputRequired(_l("Enter your password.")),
-            Text(),
-            Length(max=1024, message=_l("This is longer than any password we accept.")),
-        ],
-    )
+    password = password_field(_l("Password"), _l("Enter your password."))
 
 
 class AuthenticationCodeForm(FlaskForm):
@@ -92,14 +73,7 @@ class ForgotPasswordForm(FlaskForm):
 class NewPasswordForm(FlaskForm):
     """A new password through the reset link (the password rules are the service's)."""
 
-    new_password = PasswordField(
-        _l("New password"),
-        validators=[
-            InputRequired(_l("Enter a new password.")),
-            Text(),
-            Length(max=1024, message=_l("This is longer than any password we accept.")),
-        ],
-    )
+    new_password = password_field(_l("New password"), _l("Enter a new password."))
 
 
 class NewPasswordCodeForm(NewPasswordForm):

@@ -67,6 +67,16 @@ def _scopes(value: str | None) -> list[str]:
     return sorted(set((value or "").split()))
 
 
+def _rows(model, member_id: str, order: tuple, *fields: str | tuple[str, str]) -> list[dict]:
+    """The member's rows of ``model`` in ``order``, each as a dict of ``fields``.
+
+    A field is an attribute's name, or ``(key, attribute)`` to export it under another key.
+    """
+    pairs = [(f, f) if isinstance(f, str) else f for f in fields]
+    rows = db.session.scalars(select(model).where(model.member_id == member_id).order_by(*order))
+    return [{key: _value(getattr(row, attribute)) for key, attribute in pairs} for row in rows]
+
+
 def _member(member: Member) -> dict:
     return {name: _value(getattr(member, name)) for name in MEMBER_FIELDS}
 
@@ -198,25 +208,13 @@ def _linked_profiles(member_id: str) -> list[dict]:
 
 
 def _linking_records(member_id: str) -> list[dict]:
-    records = db.session.scalars(
-        select(LinkingRecord)
-        .where(LinkingRecord.member_id == member_id)
-        .order_by(LinkingRecord.created_at, LinkingRecord.id)
-    )
-    return [
-        {
-            "action": record.action,
-            "actor": record.actor,
-            "airline": record.airline,
-            "issuer": record.issuer,
-            "profile_id": record.subject,
-            "text_version": record.text_version,
-            "text_sha256": record.text_sha256,
-            "language": record.language,
-            "created_at": _value(record.created_at),
-        }
-        for record in records
-    ]
+    return _rows(
+        LinkingRecord,
+        member_id,
+        (LinkingRecord.created_at, LinkingRecord.id),
+        "action", "actor", "airline", "issuer", ("profile_id", "subject"), "text_version",
+        "text_sha256", "language", "created_at",
+    )  # fmt: skip
 
 
 def _sessions(member_id: str) -> list[dict]:
@@ -294,39 +292,22 @@ def _passkeys(member_id: str) -> list[dict]:
 
 def _email_changes(member_id: str) -> list[dict]:
     """Each change of address asked for, pending or done; never the link's hash."""
-    changes = db.session.scalars(
-        select(EmailChange)
-        .where(EmailChange.member_id == member_id)
-        .order_by(EmailChange.created_at, EmailChange.id)
-    )
-    return [
-        {
-            "new_email": change.new_email,
-            "requested_at": _value(change.created_at),
-            "expires_at": _value(change.expires_at),
-            "confirmed_at": _value(change.confirmed_at),
-            "cancelled_at": _value(change.cancelled_at),
-        }
-        for change in changes
-    ]
+    return _rows(
+        EmailChange,
+        member_id,
+        (EmailChange.created_at, EmailChange.id),
+        "new_email", ("requested_at", "created_at"), "expires_at", "confirmed_at", "cancelled_at",
+    )  # fmt: skip
 
 
 def _account_links(member_id: str) -> list[dict]:
     """The password-reset and enrolment links mailed: purpose and dates, never the hash."""
-    links = db.session.scalars(
-        select(AccountLink)
-        .where(AccountLink.member_id == member_id)
-        .order_by(AccountLink.created_at, AccountLink.id)
-    )
-    return [
-        {
-            "purpose": link.purpose,
-            "created_at": _value(link.created_at),
-            "expires_at": _value(link.expires_at),
-            "used_at": _value(link.used_at),
-        }
-        for link in links
-    ]
+    return _rows(
+        AccountLink,
+        member_id,
+        (AccountLink.created_at, AccountLink.id),
+        "purpose", "created_at", "expires_at", "used_at",
+    )  # fmt: skip
 
 
 def _audit_events(member_id: str) -> list[dict]:
