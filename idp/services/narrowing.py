@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app
 from sqlalchemy import select, update
 
 from idp.catalog import required_scopes
@@ -31,7 +30,7 @@ from idp.models.types import utcnow
 from idp.services import audit, notifications
 from idp.services import consent as consents
 from idp.services.errors import InvalidInput, NotFound
-from idp.services.subjects import subject_for
+from idp.services.security_events import member_event_claims
 
 TOKEN_CLAIMS_CHANGE_EVENT = (
     "https://schemas.openid.net/secevent/caep/event-type/token-claims-change"
@@ -90,24 +89,19 @@ def optional_scopes(consent: Consent) -> set[str]:
 
 def security_event_claims(client: Client, member: Member, consent: Consent, scope: str) -> dict:
     """The SET of a Stop sharing, less what is set at signing (``iat``, ``jti``)."""
-    issuer = current_app.config["IDP"].issuer
-    subject = subject_for(member, client)
-    now = int(utcnow().timestamp())
-    return {
-        "iss": issuer,
-        "aud": client.client_id,
-        "sub": subject,
-        "toe": now,
-        "events": {
+    return member_event_claims(
+        client,
+        member,
+        lambda subject, now: {
             TOKEN_CLAIMS_CHANGE_EVENT: {
-                "subject": {"format": "iss_sub", "iss": issuer, "sub": subject},
+                "subject": subject,
                 "event_timestamp": now,
                 "initiating_entity": "user",
                 "reason_admin": {"en": f"The member stopped sharing {scope}."},
                 "claims": {"scope": consent.scope},
             },
         },
-    }
+    )
 
 
 def stop_sharing(member_id: str, partner_id: str, scope: str) -> Narrowing:

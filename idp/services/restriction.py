@@ -23,12 +23,11 @@ from sqlalchemy import select
 
 from idp.extensions import db
 from idp.models import Client, Consent, Member
-from idp.models.types import utcnow
 from idp.services import audit, notifications
 from idp.services import consent as consents
 from idp.services.errors import Conflict, InvalidInput
 from idp.services.narrowing import locked_consents_at_partner
-from idp.services.subjects import subject_for
+from idp.services.security_events import member_event_claims
 
 #: Appended to the issuer: the event type URIs of a pause and of a resume.
 CONSENT_PAUSED_PATH = "/secevent/consent-paused"
@@ -41,24 +40,19 @@ def event_type(path: str) -> str:
 
 def security_event_claims(client: Client, member: Member, consent: Consent, path: str) -> dict:
     """The SET of a pause or resume, less what is set at signing (``iat``, ``jti``)."""
-    issuer = current_app.config["IDP"].issuer
-    subject = subject_for(member, client)
-    now = int(utcnow().timestamp())
-    return {
-        "iss": issuer,
-        "aud": client.client_id,
-        "sub": subject,
-        "toe": now,
-        "events": {
+    return member_event_claims(
+        client,
+        member,
+        lambda subject, now: {
             event_type(path): {
-                "subject": {"format": "iss_sub", "iss": issuer, "sub": subject},
+                "subject": subject,
                 "event_timestamp": now,
                 "scope": consent.scope,
                 "purposes": list(consent.purposes or []),
                 "initiator": "member",
             },
         },
-    }
+    )
 
 
 def partner_paused(member_id: str, client: Client) -> bool:

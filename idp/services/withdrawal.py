@@ -32,7 +32,7 @@ from idp.models.types import utcnow
 from idp.services import audit, linked_profiles, notifications, tokens
 from idp.services.backchannel_logout import logout_claims
 from idp.services.consent_evidence import add_record
-from idp.services.subjects import subject_for
+from idp.services.security_events import member_event_claims
 
 TOKEN_REVOKED_EVENT = "https://schemas.openid.net/secevent/oauth/event-type/token-revoked"
 #: Appended to the issuer: the event type URI of a consent withdrawal.
@@ -55,26 +55,18 @@ def consent_revoked_event() -> str:
 
 def security_event_claims(client: Client, member: Member, consent: Consent | None, actor: str):
     """The claims of the SET, less those set at signing (``iat``, ``jti``)."""
-    issuer = current_app.config["IDP"].issuer
-    subject = subject_for(member, client)
-    now = int(utcnow().timestamp())
-    return {
-        "iss": issuer,
-        "aud": client.client_id,
-        "sub": subject,
-        "toe": now,
-        "events": {
-            TOKEN_REVOKED_EVENT: {
-                "subject": {"format": "iss_sub", "iss": issuer, "sub": subject},
-                "reason": "consent_withdrawn",
-            },
+    return member_event_claims(
+        client,
+        member,
+        lambda subject, _now: {
+            TOKEN_REVOKED_EVENT: {"subject": subject, "reason": "consent_withdrawn"},
             consent_revoked_event(): {
                 "scope": consent.scope if consent else "",
                 "purposes": list(consent.purposes) if consent else [],
                 "initiator": actor,
             },
         },
-    }
+    )
 
 
 def _live_sessions(member_id: str, client_ids: list[int]) -> list[tuple[str, int]]:
