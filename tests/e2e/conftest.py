@@ -16,7 +16,9 @@ from flask import Flask
 from flask_migrate import upgrade
 from werkzeug.serving import make_server
 
+from examples.partner import create_partner_app
 from idp.extensions import db
+from idp.services.demo import seed_demo
 from tests.conftest import make_test_app
 
 pytestmark = pytest.mark.browser
@@ -69,3 +71,22 @@ def live_server(tmp_path_factory):
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def partner_site(live_server):
+    """The demo partner website on a port of its own, registered at ``live_server``."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with live_server.app_context():
+        seed = seed_demo(live_server.app.config["IDP"].instance_path, partner_url=url)
+    app = create_partner_app(
+        issuer=live_server.url,
+        client_id=seed.client_id,
+        client_secret=seed.client_secret,
+        redirect_uri=seed.redirect_uri,
+    )
+    server, thread = serve(app, port)
+    yield url, seed
+    server.shutdown()
+    thread.join(timeout=5)

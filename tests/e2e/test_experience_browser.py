@@ -14,29 +14,7 @@ import time
 import pyotp
 import pytest
 
-from examples.partner import create_partner_app
-from idp.services.demo import seed_demo
-from tests.e2e.conftest import free_port, serve
-
 WIDTH = 390
-
-
-@pytest.fixture(scope="module")
-def partner_site(live_server):
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    with live_server.app_context():
-        seed = seed_demo(live_server.app.config["IDP"].instance_path, partner_url=url)
-    app = create_partner_app(
-        issuer=live_server.url,
-        client_id=seed.client_id,
-        client_secret=seed.client_secret,
-        redirect_uri=seed.redirect_uri,
-    )
-    server, thread = serve(app, port)
-    yield url, seed
-    server.shutdown()
-    thread.join(timeout=5)
 
 
 @pytest.fixture
