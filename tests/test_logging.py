@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 import pytest
 
 from idp.observability.logs import JsonFormatter, StderrHandler, WerkzeugRequestLines
+from tests.factories import make_member
+from tests.login_flow import link_path, mailed_link, post_form
 from tests.secret_journey import Browser, leaked, prepare
 
 
@@ -117,6 +119,20 @@ def test_werkzeug_request_lines_are_dropped_and_queries_cut():
     )
     assert keep.filter(bad_line) is True
     assert "s3cr3t" not in bad_line.getMessage() and "/cb?" in bad_line.getMessage()
+
+
+def test_a_mailed_link_is_logged_without_its_token(app, app_ctx, client, lines):
+    member, _password, _key = make_member()
+    client.get("/login/forgot")
+    post_form(client, "/login/forgot", {"login": member.email})
+    with app.app_context():
+        link = mailed_link(member.email, purpose="password_reset")
+    token = link.rsplit("/", 1)[1]
+    assert client.get(link_path(link)).status_code == 200
+    client.get("/login/enrol/link/not-a-real-token")
+    paths = [line["path"] for line in lines.parsed() if line["logger"] == "idp.access"]
+    assert "/login/reset/<token>" in paths and "/login/enrol/link/<token>" in paths
+    assert token not in "\n".join(lines.lines)
 
 
 def test_no_secret_of_a_whole_journey_reaches_a_log_line(app, lines):

@@ -4,7 +4,7 @@ Every line carries a timestamp, the level, the logger, the message and, inside a
 request, the request id; tracebacks go into the same line. The application
 writes its own access log (``idp.access``): the path without its query string,
 because query strings carry one-time values (``code``, ``id_token_hint``,
-``state``). Werkzeug's development server logs the raw request line: its
+``state``), and with a mailed link's token replaced by ``<token>``. Werkzeug's development server logs the raw request line: its
 request lines are dropped (the access log has them) and any other query string
 it logs is cut off.
 """
@@ -159,6 +159,21 @@ def _start() -> None:
     _request_id_of(environ)
 
 
+#: Route arguments that are one-time secrets (the links mailed for a password reset
+#: or an enrolment): the access log names the argument instead of its value.
+SECRET_ROUTE_ARGUMENTS = ("token",)
+
+
+def _loggable_path(current) -> str:
+    path = current.path
+    arguments = current.view_args or {}
+    for name in SECRET_ROUTE_ARGUMENTS:
+        value = arguments.get(name)
+        if isinstance(value, str) and value:
+            path = path.replace(value, f"<{name}>")
+    return path
+
+
 def _finish(response: Response) -> Response:
     current = request._get_current_object()  # one context lookup, not one per field
     environ = current.environ
@@ -167,7 +182,7 @@ def _finish(response: Response) -> Response:
     elapsed = time.perf_counter() - environ.get(_STARTED_KEY, time.perf_counter())
     method, path, status, endpoint = (
         current.method,
-        current.path,
+        _loggable_path(current),
         response.status_code,
         current.endpoint,
     )
