@@ -17,6 +17,7 @@ from idp.extensions import db
 from idp.models import AuditEvent, EmailChange, Member, OutgoingMail, SSOSession
 from idp.models.types import utcnow
 from idp.oauth.claims import claims_for_scopes
+from idp.services import email_change
 from idp.services.mail import send_pending
 from idp.services.members import email_index, find_by_email
 from tests.factories import issue_token, log_in, make_client, make_member
@@ -472,6 +473,33 @@ def test_a_newer_request_replaces_the_older_link(client, member, unique):
     assert stored(member.id).email == member.email
     assert confirm(client, new_link).status_code == 303
     assert stored(member.id).email == second
+
+
+def test_a_pending_change_can_be_cancelled_and_its_link_dies(client, member, unique):
+    new_email = f"{unique('cancel')}@example.org"
+    request_email_change(client, new_email)
+    html = client.get(PROFILE).get_data(as_text=True)
+    assert ">Cancel the change</button>" in html
+    # Without its CSRF token the request is refused and the change stays pending.
+    refused = client.post(PROFILE + "/email/cancel", data={})
+    assert refused.status_code == 400 and 'role="alert"' in refused.get_data(as_text=True)
+    assert email_change.pending_change(stored(member.id)) is not None
+    response = post_form(client, PROFILE + "/email/cancel", {}, page=PROFILE)
+    assert response.status_code == 303 and response.headers["Location"] == PROFILE
+    page = client.get(PROFILE).get_data(as_text=True)
+    assert 'role="status"' in page and "is cancelled" in page
+    assert ">Cancel the change</button>" not in page
+    assert email_change.pending_change(stored(member.id)) is None
+    with running_smtp_sink() as sink:
+        (message,) = delivered(sink)
+    assert confirm(client, confirmation_link(message)).status_code == 410
+    assert stored(member.id).email == member.email
+    assert "member.email_change_cancelled" in audit_events(member.id)
+    # Nothing left to cancel: a conflict, said on the page.
+    again = post_form(client, PROFILE + "/email/cancel", {}, page=PROFILE)
+    assert again.status_code == 409 and "No change of your email address is waiting." in (
+        again.get_data(as_text=True)
+    )
 
 
 def test_an_address_of_another_member_gets_the_same_answer_but_no_working_link(

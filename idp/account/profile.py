@@ -94,6 +94,28 @@ def change_email():
     return redirect(url_for(".profile"), 303)
 
 
+@blueprint.post(PAGE + "/email/cancel")
+@login_required
+def cancel_email_change():
+    member = sso.current_member()
+    if not ConfirmForm().validate_on_submit():
+        return _page(
+            member, alert=_("Your request could not be read. Please try again."), status=400
+        )
+    try:
+        change = email_change.cancel(member)
+    except NotFound as error:
+        return _page(member, alert=refusal(error.message), status=409)
+    flash(
+        _(
+            "The change to %(email)s is cancelled; the link we sent there no longer works.",
+            email=change.new_email,
+        ),
+        "info",
+    )
+    return redirect(url_for(".profile"), 303)
+
+
 def _status_of(error: ServiceError) -> int:
     if isinstance(error, email_change.LinkUsed | email_change.LinkExpired):
         return 410  # Gone: the link worked once, and never will again

@@ -90,6 +90,9 @@ class EmailChangeForm(FlaskForm):
 
 #: The profile and email change services' messages, in the member's language.
 REFUSALS = {
+    "No change of your email address is waiting.": _l(
+        "No change of your email address is waiting."
+    ),
     "This holds characters that cannot be used.": _l("This holds characters that cannot be used."),
     "Enter your given name.": _l("Enter your given name."),
     "A given name can have up to 100 characters.": _l(

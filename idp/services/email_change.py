@@ -123,6 +123,20 @@ def request_change(member: Member, new_email: str) -> EmailChange:
     return change
 
 
+def cancel(member: Member) -> EmailChange:
+    """The member takes back the pending change: its link stops working. Commits.
+
+    Raises ``NotFound`` when no change is pending (none asked for, or done already).
+    """
+    change = pending_change(member)
+    if change is None:
+        raise NotFound("No change of your email address is waiting.", "email")
+    _cancel_pending(member.id, utcnow())
+    audit.record("member.email_change_cancelled", member_id=member.id, change_id=change.id)
+    db.session.commit()
+    return change
+
+
 def _cancel_pending(member_id: str, now) -> None:
     db.session.execute(
         update(EmailChange)
