@@ -66,7 +66,7 @@ def sign_in(client, sid: str, sub: str = "s-1", at: float | None = None) -> None
         ("en", "You chose not to share your Miles & More data with us"),
         ("de", "Sie haben entschieden, Ihre Miles & More Daten nicht mit uns zu teilen"),
         ("nl", "U hebt ervoor gekozen uw Miles & More-gegevens niet met ons te delen"),
-        ("pl", "Zdecydowałeś, że nie udostępnisz nam swoich danych Miles & More"),
+        ("pl", "Nie udostępniasz nam swoich danych Miles & More, więc logowanie się nie odbyło"),
     ],
 )
 def test_deny_is_told_in_the_member_language(partner, language, message):

@@ -68,7 +68,7 @@ def test_phone_journey_in_polish(live_server, partner_site, phone, tmp_path):
 
     page.wait_for_url(f"{partner_url}/**")
     alert = page.get_by_role("alert").inner_text()
-    assert "nie udostępnisz nam swoich danych" in alert
+    assert "Nie udostępniasz nam swoich danych" in alert
     check_fits(page, tmp_path, "5-partner-denied")
 
     # Once more, and Allow: the provider session is still there, so straight to consent.
