@@ -6,6 +6,8 @@ written, and every change an audit event that raises the client's version.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import pytest
 from sqlalchemy import select
 
@@ -152,6 +154,9 @@ def test_the_preview_shows_the_consent_screen_in_four_languages(console, operato
     assert page.status_code == 200 and h1(html) == "Consent screen preview"
     assert "Sky Hotels alone is responsible" in html
     assert "Allow access without time limit" in html
+    # Where the data goes, as the member's screen says it: the registered redirect's host.
+    host = urlsplit(rp.redirect_uri).hostname
+    assert f'<p class="partner-band__domain">{host}</p>' in html
     texts = {
         "de": "Sky Hotels ist allein dafür verantwortlich",
         "nl": "Alleen Sky Hotels is verantwoordelijk",
