@@ -141,6 +141,36 @@ def test_a_withdrawal_has_its_receipt_too(client, app_ctx):
     assert receipt["services"][0]["purposes"][0]["termination"].startswith("Withdrawn at ")
 
 
+def test_stop_sharing_pause_and_resume_have_signed_receipts_saying_how(client, app_ctx):
+    from idp.services import narrowing, restriction
+
+    member, _, _ = make_member()
+    registered, _secret = make_client()
+    _given(member, registered, scope="openid profile email")
+    narrowing.stop_sharing(member.id, registered.partner_id, "email")
+    restriction.pause_partner(member.id, registered.partner_id)
+    restriction.resume_partner(member.id, registered.partner_id)
+    records = db.session.scalars(
+        db.select(ConsentRecord)
+        .where(ConsentRecord.member_id == member.id)
+        .order_by(ConsentRecord.id)
+    ).all()
+    assert [r.action for r in records] == ["given", "narrowed", "paused", "resumed"]
+    log_in(client, member)
+    keys = _published_keys(client)
+    methods = {}
+    for record in records[1:]:
+        download = client.get(f"/account/apps/receipts/{record.id}").get_json()
+        verified = jws.deserialize_compact(download["jws"], keys, algorithms=["RS256"])
+        signed = json.loads(verified.payload)
+        assert signed["collectionMethod"] == download["receipt"]["collectionMethod"]
+        assert signed["consentRecord"]["action"] == record.action
+        methods[record.action] = download["receipt"]["collectionMethod"]
+    assert "Stop sharing" in methods["narrowed"]
+    assert "Pause" in methods["paused"] and "Art. 18" in methods["paused"]
+    assert "Resume" in methods["resumed"]
+
+
 def test_another_members_record_is_not_found(client, app_ctx):
     owner, _, _ = make_member()
     other, _, _ = make_member()

@@ -75,6 +75,9 @@ COLLECTION_METHODS: dict[str, str] = {
     "given": "Consent screen of Login with Miles & More (web form, explicit Allow)",
     "changed": "Consent screen of Login with Miles & More (web form, explicit Allow)",
     "withdrawn": "Withdrawal",
+    "narrowed": "Connected apps of Login with Miles & More (Stop sharing one item)",
+    "paused": "Connected apps of Login with Miles & More (Pause: restriction, GDPR Art. 18)",
+    "resumed": "Connected apps of Login with Miles & More (Resume after a pause)",
 }
 WITHDRAWN_BY: dict[str, str] = {
     "member": "by the member on Connected apps",
