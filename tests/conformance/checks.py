@@ -256,3 +256,23 @@ def check_scope_claims(claims: dict, scopes: str, expected: set[str]) -> None:
     for scope, names in SCOPE_STANDARD_CLAIMS.items():
         if scope not in asked:
             assert not names & set(claims), f"claims of {scope}, which was not asked for"
+
+
+def unsigned_request_object(parameters: dict) -> str:
+    """OIDC Core §6.1: the request's parameters as an unsigned JWT (``alg`` ``none``)."""
+
+    def b64(document: dict) -> str:
+        raw = json.dumps(document).encode()
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    return f"{b64({'alg': 'none'})}.{b64(parameters)}."
+
+
+def check_refreshed_id_token(first: IdToken, refreshed: IdToken) -> None:
+    """CompareIdTokenClaims (OIDC Core §12.2): same ``iss``, ``sub``, ``aud``, ``auth_time``
+    and ``azp``; a new ``iat``; no ``nonce`` it did not have."""
+    for name in ("iss", "sub", "aud", "auth_time", "azp"):
+        assert refreshed.claims.get(name) == first.claims.get(name), name
+    assert refreshed.claims["iat"] >= first.claims["iat"]
+    if "nonce" in refreshed.claims:
+        assert refreshed.claims["nonce"] == first.claims.get("nonce")
