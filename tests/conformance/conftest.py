@@ -14,17 +14,22 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from authlib.oidc.core import CodeIDToken
+from flask_migrate import upgrade
 from joserfc import jwt
 
+from idp.extensions import db
 from idp.services import profile
 from idp.services.members import get_member
 from tests.conformance import checks
 from tests.conformance.checks import IdToken
+from tests.conftest import make_test_app
 from tests.oauth.conftest import ISSUER, RP, OAuth, redirect_params
 
 #: The conformance suite's static client: every scope of the basic plan, a refresh token.
 SCOPES = "openid profile email phone address offline_access"
 LOGGED_OUT = "https://partner.example/logged-out"
+#: The issuer as in production: https, as the discovery plans require of every endpoint.
+HTTPS_ISSUER = "https://login.miles-and-more.example"
 
 
 @dataclass
@@ -64,7 +69,7 @@ class Conformance:
         fields.setdefault("phone_number", "+496986799799")
         fields.setdefault("birthdate", "1980-05-17")
         fields.setdefault("gender", "female")
-        fields.setdefault("locale", "de")
+        fields.setdefault("locale", "en")
         member_id = self.oauth.member(**fields)
         with self.oauth.app.app_context():
             member = get_member(member_id)
@@ -244,3 +249,23 @@ def logged_in(suite, member_id) -> str:
     """The member is logged in on the browser; their member id."""
     suite.login(member_id)
     return member_id
+
+
+@pytest.fixture(scope="session")
+def https_app(tmp_path_factory):
+    """The provider with an https issuer, on a database of its own (it publishes keys)."""
+    tmp = tmp_path_factory.mktemp("https")
+    app = make_test_app(f"sqlite:///{tmp / 'https.sqlite3'}", tmp / "instance", issuer=HTTPS_ISSUER)
+    with app.app_context():
+        upgrade()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def discovery(https_app):
+    """``fetch(path)``: a GET on the https provider, as the discovery plans make it."""
+    http = https_app.test_client()
+    return lambda path: http.get(path, base_url=HTTPS_ISSUER)
