@@ -388,3 +388,21 @@ def verify_logout_token(raw: str, keys: KeySet, *, issuer: str, client_id: str) 
     assert "nonce" not in claims, "§2.4: a logout token never carries a nonce"
     assert claims.get("sub") or claims.get("sid")
     return claims
+
+
+#: Claims an ID token may carry whether asked for or not (OIDC Core §2, §3.1.3.6;
+#: RFC 7519 §4.1; Front-/Back-Channel Logout ``sid``).
+ID_TOKEN_CLAIMS = {
+    "iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp",
+    "at_hash", "c_hash", "nbf", "jti", "sid",
+}  # fmt: skip
+
+
+def check_only_requested_claims(token: IdToken, scopes: str = "openid") -> None:
+    """EnsureIdTokenDoesNotContainNonRequestedClaims: nothing beyond the ID token's own
+    claims and those of the scopes asked for."""
+    allowed = set(ID_TOKEN_CLAIMS)
+    for scope in scopes.split():
+        allowed |= SCOPE_STANDARD_CLAIMS.get(scope, set())
+    extra = set(token.claims) - allowed
+    assert not extra, f"claims nobody asked for: {extra}"

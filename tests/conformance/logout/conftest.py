@@ -34,8 +34,10 @@ def logout_request(flow: Flow, **params) -> dict:
     return {k: v for k, v in request.items() if v is not None}
 
 
-def end_session(suite, request: dict):
+def end_session(suite, request: dict, method: str = "GET"):
     path = urlsplit(suite.metadata()["end_session_endpoint"]).path
+    if method == "POST":
+        return suite.http.post(path, data=request)
     return suite.http.get(path, query_string=request)
 
 
