@@ -24,10 +24,13 @@ def test_oidcc_refresh_token(suite, rp, logged_in):
 
     library = library_session(suite.oauth.app, rp)
     refreshed = library.refresh_token(
-        suite.metadata()["token_endpoint"], refresh_token=first.tokens["refresh_token"]
+        suite.metadata()["token_endpoint"],
+        refresh_token=first.tokens["refresh_token"],
+        scope=SCOPE,  # the suite repeats the scope (RFC 6749 §6: at most what was granted)
     )
     assert refreshed["token_type"].lower() == "bearer" and refreshed["expires_in"] > 0
     assert refreshed["access_token"] != first.access_token
+    assert set(refreshed["scope"].split()) == set(SCOPE.split())
     checks.check_refreshed_id_token(first.id_token, suite.verify(rp, refreshed["id_token"]))
     first.tokens = refreshed
     suite.userinfo(first)

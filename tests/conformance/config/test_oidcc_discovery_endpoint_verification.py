@@ -15,12 +15,12 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from tests.conformance import checks
+from tests.conformance import metadata_checks
 from tests.conformance.conftest import HTTPS_ISSUER
 
 
 def test_oidcc_discovery_endpoint_verification(discovery):
-    metadata = checks.check_discovery_response(discovery(checks.DISCOVERY_PATH))
+    metadata = metadata_checks.check_discovery_response(discovery(metadata_checks.DISCOVERY_PATH))
 
     # CheckDiscEndpointIssuer, ...IssuerIsValidUrl (OIDC Discovery §4.3, RFC 8414 §2).
     assert metadata["issuer"] == HTTPS_ISSUER, "fetched at the issuer plus the well-known path"
@@ -28,7 +28,9 @@ def test_oidcc_discovery_endpoint_verification(discovery):
     assert issuer.scheme == "https" and not issuer.query and not issuer.fragment
 
     # ValidateServerMetadataAgainstSchema, CheckForUnexpectedParametersInServerMetadata.
-    assert set(metadata) <= checks.REGISTERED_METADATA, set(metadata) - checks.REGISTERED_METADATA
+    assert set(metadata) <= metadata_checks.REGISTERED_METADATA, (
+        set(metadata) - metadata_checks.REGISTERED_METADATA
+    )
     for name, value in metadata.items():
         if name.endswith("_values_supported") or name.endswith("_methods_supported"):
             assert isinstance(value, list) and all(isinstance(v, str) for v in value), name
@@ -43,7 +45,7 @@ def test_oidcc_discovery_endpoint_verification(discovery):
     assert metadata["subject_types_supported"]
     assert set(metadata["subject_types_supported"]) <= {"public", "pairwise"}
     assert "openid" in metadata["scopes_supported"]
-    assert all(checks.SCOPE_TOKEN.match(scope) for scope in metadata["scopes_supported"])
+    assert all(metadata_checks.SCOPE_TOKEN.match(scope) for scope in metadata["scopes_supported"])
     assert "sub" in metadata["claims_supported"]
     assert isinstance(metadata["claims_parameter_supported"], bool)
     assert isinstance(metadata["request_parameter_supported"], bool)
@@ -51,23 +53,25 @@ def test_oidcc_discovery_endpoint_verification(discovery):
     assert isinstance(metadata["code_challenge_methods_supported"], list)
     for name in ("ui_locales_supported", "claims_locales_supported"):
         for tag in metadata.get(name, []):
-            assert checks.LANGUAGE_TAG.match(tag), f"{name}: {tag}"
+            assert metadata_checks.LANGUAGE_TAG.match(tag), f"{name}: {tag}"
 
     # CheckDiscEndpointAuthorizationEndpoint, ...TokenEndpoint, ...UserinfoEndpoint,
     # ...RegistrationEndpoint, CheckJwksUri, CheckDiscEndpointAllEndpointsAreHttps.
     for name in ("authorization_endpoint", "token_endpoint", "userinfo_endpoint", "jwks_uri"):
-        checks.check_https_url(metadata[name])
-    checks.check_endpoints_are_https(metadata)
+        metadata_checks.check_https_url(metadata[name])
+    metadata_checks.check_endpoints_are_https(metadata)
 
     # FetchServerKeys, ValidateJwksSequence.
     jwks = discovery(urlsplit(metadata["jwks_uri"]).path)
     assert jwks.status_code == 200
     assert jwks.mimetype in ("application/json", "application/jwk-set+json")
-    checks.check_jwks(jwks.get_json())
+    metadata_checks.check_jwks(jwks.get_json())
 
 
 def test_the_same_document_at_the_oauth_metadata_path(discovery):
     """RFC 8414 §3: the OAuth authorization server metadata path serves the same document."""
-    openid = checks.check_discovery_response(discovery(checks.DISCOVERY_PATH))
-    oauth = checks.check_discovery_response(discovery("/.well-known/oauth-authorization-server"))
+    openid = metadata_checks.check_discovery_response(discovery(metadata_checks.DISCOVERY_PATH))
+    oauth = metadata_checks.check_discovery_response(
+        discovery("/.well-known/oauth-authorization-server")
+    )
     assert oauth == openid

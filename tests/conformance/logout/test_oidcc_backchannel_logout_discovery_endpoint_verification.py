@@ -9,12 +9,12 @@ every endpoint it names is https.
 
 from __future__ import annotations
 
-from tests.conformance import checks
+from tests.conformance import metadata_checks
 
 
 def test_oidcc_backchannel_logout_discovery_endpoint_verification(discovery):
-    metadata = checks.check_discovery_response(discovery(checks.DISCOVERY_PATH))
+    metadata = metadata_checks.check_discovery_response(discovery(metadata_checks.DISCOVERY_PATH))
     assert metadata["backchannel_logout_supported"] is True
     assert metadata["backchannel_logout_session_supported"] is True
-    checks.check_https_url(metadata["end_session_endpoint"])
-    checks.check_endpoints_are_https(metadata)
+    metadata_checks.check_https_url(metadata["end_session_endpoint"])
+    metadata_checks.check_endpoints_are_https(metadata)

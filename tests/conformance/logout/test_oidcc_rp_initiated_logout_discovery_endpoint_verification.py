@@ -7,10 +7,10 @@ and every endpoint it names is https.
 
 from __future__ import annotations
 
-from tests.conformance import checks
+from tests.conformance import metadata_checks
 
 
 def test_oidcc_rp_initiated_logout_discovery_endpoint_verification(discovery):
-    metadata = checks.check_discovery_response(discovery(checks.DISCOVERY_PATH))
-    checks.check_https_url(metadata["end_session_endpoint"])
-    checks.check_endpoints_are_https(metadata)
+    metadata = metadata_checks.check_discovery_response(discovery(metadata_checks.DISCOVERY_PATH))
+    metadata_checks.check_https_url(metadata["end_session_endpoint"])
+    metadata_checks.check_endpoints_are_https(metadata)
