@@ -9,7 +9,7 @@ flow and the released claims are the same.
 from __future__ import annotations
 
 from tests.conformance import checks
-from tests.conformance.conftest import Flow
+from tests.conformance.suite import Flow
 
 
 def test_oidcc_alternate_happy_flow(suite, rp, logged_in):

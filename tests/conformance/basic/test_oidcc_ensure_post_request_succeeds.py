@@ -7,7 +7,7 @@ client gets a code and tokens.
 
 from __future__ import annotations
 
-from tests.conformance.conftest import Flow
+from tests.conformance.suite import Flow
 
 
 def test_oidcc_ensure_post_request_succeeds(suite, rp, member_id):

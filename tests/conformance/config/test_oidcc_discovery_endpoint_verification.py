@@ -16,7 +16,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from tests.conformance import metadata_checks
-from tests.conformance.conftest import HTTPS_ISSUER
+from tests.conformance.suite import HTTPS_ISSUER
 
 
 def test_oidcc_discovery_endpoint_verification(discovery):

@@ -18,13 +18,13 @@ from __future__ import annotations
 
 from idp.services import signing_keys
 from tests.conformance import checks
-from tests.conformance.conftest import Conformance
-from tests.conformance.logout.conftest import (
+from tests.conformance.logout.steps import (
     check_logged_out,
     check_post_logout_redirect,
     end_session,
     logout_request,
 )
+from tests.conformance.suite import Conformance
 from tests.oauth.conftest import OAuth
 from tests.receiver import running_receiver
 

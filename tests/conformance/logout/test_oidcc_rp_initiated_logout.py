@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conformance.logout.conftest import (
+from tests.conformance.logout.steps import (
     check_logged_out,
     check_post_logout_redirect,
     end_session,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
-from tests.conformance.logout.conftest import (
+from tests.conformance.logout.steps import (
     check_error_page,
     check_still_logged_in,
     end_session,

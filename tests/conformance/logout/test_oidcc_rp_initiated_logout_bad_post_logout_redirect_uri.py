@@ -8,7 +8,7 @@ Logout 1.0 §3); it shows an error page.
 
 from __future__ import annotations
 
-from tests.conformance.logout.conftest import check_error_page, end_session, logout_request
+from tests.conformance.logout.steps import check_error_page, end_session, logout_request
 
 
 def test_oidcc_rp_initiated_logout_bad_post_logout_redirect_uri(suite, rp, signed_in):

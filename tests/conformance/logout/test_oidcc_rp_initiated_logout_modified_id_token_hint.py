@@ -10,7 +10,7 @@ stays logged in.
 from __future__ import annotations
 
 from tests.conformance.checks import unsigned_request_object
-from tests.conformance.logout.conftest import (
+from tests.conformance.logout.steps import (
     check_error_page,
     check_still_logged_in,
     end_session,

@@ -9,7 +9,7 @@ logged in.
 
 from __future__ import annotations
 
-from tests.conformance.logout.conftest import (
+from tests.conformance.logout.steps import (
     check_error_page,
     check_still_logged_in,
     end_session,

@@ -7,7 +7,7 @@ then logs them out on its own page, redirecting nowhere.
 
 from __future__ import annotations
 
-from tests.conformance.logout.conftest import (
+from tests.conformance.logout.steps import (
     check_logged_out,
     check_logged_out_page,
     check_still_logged_in,

@@ -8,7 +8,7 @@ member out and shows its own "You are logged out" page, redirecting nowhere
 
 from __future__ import annotations
 
-from tests.conformance.logout.conftest import (
+from tests.conformance.logout.steps import (
     check_logged_out,
     check_logged_out_page,
     end_session,

@@ -7,7 +7,7 @@ As ``oidcc-rp-initiated-logout`` without ``state``: the redirect to the
 
 from __future__ import annotations
 
-from tests.conformance.logout.conftest import (
+from tests.conformance.logout.steps import (
     check_logged_out,
     check_post_logout_redirect,
     end_session,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 
-from tests.conformance.logout.conftest import (
+from tests.conformance.logout.steps import (
     check_logged_out,
     check_logged_out_page,
     confirm,

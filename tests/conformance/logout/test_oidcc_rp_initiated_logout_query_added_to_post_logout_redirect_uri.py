@@ -7,8 +7,8 @@ The registered ``post_logout_redirect_uri`` with ``?foo=bar`` added is another U
 
 from __future__ import annotations
 
-from tests.conformance.conftest import LOGGED_OUT
-from tests.conformance.logout.conftest import check_error_page, end_session, logout_request
+from tests.conformance.logout.steps import check_error_page, end_session, logout_request
+from tests.conformance.suite import LOGGED_OUT
 
 
 def test_oidcc_rp_initiated_logout_query_added_to_post_logout_redirect_uri(suite, rp, signed_in):
