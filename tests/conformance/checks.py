@@ -283,6 +283,7 @@ def verify_logout_token(raw: str, keys: KeySet, *, issuer: str, client_id: str) 
     CheckLogoutTokenHasSubOrSid (Back-Channel Logout 1.0 §2.4)."""
     header = jws.extract_compact(raw.encode()).protected
     assert header["alg"] != "none" and header.get("kid")
+    assert header.get("typ") == "logout+jwt", "§2.4: explicitly typed"
     verified = jws.deserialize_compact(raw, keys.get_by_kid(header["kid"]), [header["alg"]])
     claims = json.loads(verified.payload)
     now = time.time()

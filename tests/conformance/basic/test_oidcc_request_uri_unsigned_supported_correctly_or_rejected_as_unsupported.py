@@ -4,9 +4,10 @@
 
 The request's parameters in an unsigned request object that the client publishes
 at an https ``request_uri`` of its own (OIDC Core §6.2). This provider fetches no
-request objects, which discovery says (``request_uri_parameter_supported:
-false``), so the client gets ``request_uri_not_supported`` (§3.1.2.6) and no code,
-and nothing is fetched from the URI.
+request objects, so the client gets ``request_uri_not_supported`` (§3.1.2.6) and
+no code, and nothing is fetched from the URI. (A ``request_uri`` that the
+provider itself issued, as pushed authorization requests do, is another matter;
+this one is an ordinary URL of the client's.)
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ import requests
 def test_oidcc_request_uri_unsigned_supported_correctly_or_rejected_as_unsupported(
     suite, rp, logged_in
 ):
-    assert suite.metadata()["request_uri_parameter_supported"] is False
     inside = suite.request(rp)
     outside = {k: inside[k] for k in ("response_type", "client_id", "scope", "redirect_uri")}
     with patch.object(requests.Session, "send", side_effect=AssertionError("fetched")):
