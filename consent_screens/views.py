@@ -31,7 +31,7 @@ from idp.services.sso import current_session, end_session
 from idp.web import consent_screen as screen
 from idp.web.forms import ConfirmForm
 from idp.web.guards import login_url
-from idp.web.texts import SCOPE_TEXTS
+from idp.web.texts import CLAIM_TEXTS, SCOPE_TEXTS
 
 
 @blueprint.route("/consent/<step_id>", methods=["GET", "POST"])
@@ -51,10 +51,10 @@ def consent_step(step_id: str):
     asked = grant.authorization_request
     member = get_member(sso.member_id)
 
-    plan = consents.consent_request(sso.member_id, asked.client, asked.scopes)
+    plan = consents.consent_request(sso.member_id, asked.client, asked.scopes, asked.claims)
     shown = screen.build(plan, asked.redirect_uri)
     form = ConsentForm()
-    form.offer(plan.optional, SCOPE_TEXTS)
+    form.offer(plan.optional, SCOPE_TEXTS, plan.optional_claims, CLAIM_TEXTS)
     if form.validate_on_submit():
         if not consents.claim_step(step):
             return _step_gone()
@@ -63,6 +63,7 @@ def consent_step(step_id: str):
             allowed_optional=form.scopes.data or [],
             unlimited=bool(form.unlimited.data) and plan.offline,
             evidence=shown.evidence(),
+            allowed_claims=form.claims.data or [],
         )
         return flow.resume(grant, sso, answer)
     status = 400 if form.is_submitted() else 200

@@ -32,6 +32,18 @@ consent stops releasing it on its next use, and it is remembered as declined.
 ``covered_scopes`` is the other half of every check: of the scopes asked (or
 carried by a token), those the consent still covers.
 
+Claims asked for only through the OIDC ``claims`` parameter (OIDC Core §5.5),
+whose scope the request does not ask for, are items of their own
+(``claim_items``): optional on the screen, essential or not (§5.5.1: essential
+is a hint, the member may still decline), and granted one by one. Granting such
+an item grants exactly that claim, not its whole scope: the member saw and
+ticked that one piece of data. The consent keeps those claims
+(``granted_claims``) and the unticked ones (``declined_claims``, not asked
+again unless ``prompt=consent``); ``covered_claims`` is the claims' half of
+every check, as ``covered_scopes`` is the scopes'. ``unanswered`` is the one
+rule for the screen: what the consent covers or the member declined is not
+asked again.
+
 The consent step itself (the authorization request waiting on the screen) is
 kept in ``consent_steps`` and answered once.
 """
@@ -44,7 +56,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 
 from idp import defaults
-from idp.catalog import CONSENT_TEXT_VERSIONS, PURPOSES, required_scopes
+from idp.catalog import (
+    CONSENT_TEXT_VERSIONS,
+    PURPOSES,
+    claims_for_scopes,
+    required_scopes,
+    scope_of_claim,
+)
 from idp.extensions import db
 from idp.models import Client, Consent, ConsentStep
 from idp.models.types import utcnow
@@ -75,6 +93,19 @@ class ConsentRequest:
     keeps_unlimited: bool
     #: When limited access would end if the member allowed now.
     limited_until: datetime
+    #: Claims asked for only through the ``claims`` parameter: optional items of their own.
+    optional_claims: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Unanswered:
+    """What a request asks that the member has neither granted nor declined yet."""
+
+    scopes: frozenset[str]
+    claims: frozenset[str]
+
+    def __bool__(self) -> bool:
+        return bool(self.scopes or self.claims)
 
 
 # -- the rule: does a consent hold ----------------------------------------------
@@ -125,6 +156,35 @@ def covered_scopes(consent: Consent | None, requested) -> list[str]:
     return [s for s in dict.fromkeys(requested) if s in allowed]
 
 
+def covered_claims(consent, names) -> set[str]:
+    """Of the claim ``names``, those the consent covers: granted one by one, or released
+    by a data scope it grants. ``consent`` is a ``Consent`` or a token's ``ConsentState``."""
+    if consent is None:
+        return set()
+    allowed = set(consent.granted_claims or ()) | claims_for_scopes(data_scopes(consent.scopes))
+    return {name for name in names if name in allowed}
+
+
+def claim_items(client: Client, requested, claims_request: dict | None) -> tuple[str, ...]:
+    """Claims the OIDC ``claims`` parameter (§5.5) asks for as items of their own.
+
+    Member data in either target (``id_token``, ``userinfo``), essential or not,
+    whose scope the client registered but the request does not ask for; in the
+    order asked, each once. ``sub``, ``acr`` and ``auth_time`` are no member data,
+    and a claim of a scope the client may not ask for is neither offered nor released.
+    """
+    if not claims_request:
+        return ()
+    registered, asked = set(client.scopes), set(requested)
+    names = [
+        name
+        for target in ("id_token", "userinfo")
+        for name in (claims_request.get(target) or {})
+        if (scope := scope_of_claim(name)) in registered and scope not in asked
+    ]
+    return tuple(dict.fromkeys(names))
+
+
 def granted_scope(consent: Consent, requested) -> str:
     """The scope an authorization carries: what was asked and stands granted."""
     return " ".join(covered_scopes(consent, requested))
@@ -164,23 +224,30 @@ def _latest(member_id: str, client: Client) -> Consent | None:
     )
 
 
-def scopes_to_ask(consent: Consent | None, requested) -> set[str]:
-    """Requested scopes the member has neither granted nor declined yet."""
-    asked = set(requested) - {IDENTITY_SCOPE}
-    if consent is None:
-        return asked
-    return asked - consent.scopes - consent.declined_scopes
+def unanswered(consent: Consent | None, requested, claims=()) -> Unanswered:
+    """Requested scopes and claim items (``claim_items``) the member has neither granted
+    nor declined yet: what the consent covers needs no screen."""
+    scopes, names = set(requested) - {IDENTITY_SCOPE}, set(claims)
+    if consent is not None:
+        scopes -= consent.scopes | consent.declined_scopes
+        names -= covered_claims(consent, names) | set(consent.declined_claims or ())
+    return Unanswered(frozenset(scopes), frozenset(names))
 
 
 # -- the decision -------------------------------------------------------------------
 
 
-def consent_request(member_id: str, client: Client, requested) -> ConsentRequest:
+def consent_request(
+    member_id: str, client: Client, requested, claims_request: dict | None = None
+) -> ConsentRequest:
+    """What the screen asks: the requested scopes, and the claim items of ``claims_request``
+    except those a scope of the standing consent releases already."""
     requested = list(dict.fromkeys(requested))
     asked = data_scopes(requested)
     required = required_scopes(client.purposes) & asked
     standing = current_consent(member_id, client)
     offline = OFFLINE_SCOPE in requested
+    standing_scopes = standing.scopes if standing is not None else set()
     return ConsentRequest(
         client=client,
         required=tuple(s for s in requested if s in required),
@@ -188,6 +255,11 @@ def consent_request(member_id: str, client: Client, requested) -> ConsentRequest
         offline=offline,
         keeps_unlimited=bool(standing and standing.unlimited and not offline),
         limited_until=utcnow() + timedelta(seconds=client.grant_ttl),
+        optional_claims=tuple(
+            name
+            for name in claim_items(client, requested, claims_request)
+            if scope_of_claim(name) not in standing_scopes
+        ),
     )
 
 
@@ -198,18 +270,24 @@ def record_decision(
     allowed_optional,
     unlimited: bool = False,
     evidence: Evidence | None = None,
+    claims_request: dict | None = None,
+    allowed_claims=(),
 ) -> Consent:
-    """Store the member's "Allow": required scopes, the optional ones left ticked, the period.
+    """Store the member's "Allow": required scopes, the optional ones left ticked, the period,
+    and the claim items of ``claims_request`` left ticked.
 
-    Scopes the request did not ask about keep their earlier answer; optional
-    scopes the member unticked are remembered as declined. Commits.
+    Scopes and claims the request did not ask about keep their earlier answer;
+    optional ones the member unticked are remembered as declined. A claim
+    whose scope is granted needs no grant of its own. Commits.
     """
-    request = consent_request(member_id, client, requested)
+    request = consent_request(member_id, client, requested, claims_request)
     allowed = set(allowed_optional) & set(request.optional)
     declined = set(request.optional) - allowed
     granted = {IDENTITY_SCOPE, *request.required, *allowed}
     if request.offline:
         granted.add(OFFLINE_SCOPE)
+    claims = set(allowed_claims) & set(request.optional_claims)
+    declined_claims = set(request.optional_claims) - claims
 
     now = utcnow()
     standing = current_consent(member_id, client)
@@ -218,10 +296,16 @@ def record_decision(
         asked = set(request.required) | set(request.optional)
         granted |= standing.scopes - asked
         declined |= standing.declined_scopes - asked - granted
+        asked_claims = set(request.optional_claims)
+        claims |= set(standing.granted_claims or ()) - asked_claims
+        declined_claims |= set(standing.declined_claims or ()) - asked_claims - claims
         if not request.offline:
             unlimited = standing.unlimited
     elif not request.offline:
         unlimited = False
+    released_by_scopes = claims_for_scopes(data_scopes(granted))
+    claims -= released_by_scopes
+    declined_claims -= released_by_scopes
     if consent is None:
         consent = Consent(member_id=member_id, client_id=client.id, granted_at=now)
         db.session.add(consent)
@@ -230,7 +314,9 @@ def record_decision(
 
     consent.scope = " ".join(sorted(granted))
     consent.declined_scope = " ".join(sorted(declined))
-    consent.purposes = [p for p in client.purposes if set(PURPOSES[p].scopes) & granted]
+    consent.granted_claims = sorted(claims)
+    consent.declined_claims = sorted(declined_claims)
+    consent.purposes = _purposes_of(client.purposes, granted, claims)
     consent.unlimited = unlimited
     consent.expires_at = None if unlimited else now + timedelta(seconds=client.grant_ttl)
     consent.updated_at = now
@@ -244,6 +330,8 @@ def record_decision(
         consent_id=consent.id,
         scopes=sorted(granted),
         declined=sorted(declined),
+        claims=consent.granted_claims,
+        declined_claims=consent.declined_claims,
         purposes=consent.purposes,
         unlimited=unlimited,
     )
@@ -251,18 +339,39 @@ def record_decision(
     return consent
 
 
+def _purposes_of(purposes, scopes, claims) -> list[str]:
+    """The purposes that a grant of ``scopes`` and of single ``claims`` serves."""
+    touched = set(scopes) | {scope_of_claim(name) for name in claims}
+    return [p for p in purposes if set(PURPOSES[p].scopes) & touched]
+
+
 def narrow(consent: Consent, scope: str, actor: str = "member") -> None:
     """Take ``scope`` out of a standing consent and remember it as declined (Stop sharing).
 
-    Purposes left without any of their scopes go too. Appends a ``narrowed``
-    record; the caller's service checks that the scope is optional and commits.
+    Claims of the scope granted one by one go with it; purposes left without
+    any of their scopes or claims go too. Appends a ``narrowed`` record; the
+    caller's service checks that the scope is optional and commits.
     """
-    now = utcnow()
     granted = consent.scopes - {scope}
     consent.scope = " ".join(sorted(granted))
     consent.declined_scope = " ".join(sorted(consent.declined_scopes | {scope}))
-    consent.purposes = [p for p in consent.purposes if set(PURPOSES[p].scopes) & granted]
-    consent.updated_at = now
+    consent.granted_claims = sorted(
+        name for name in consent.granted_claims or () if scope_of_claim(name) != scope
+    )
+    _narrowed(consent, actor)
+
+
+def narrow_claim(consent: Consent, claim: str, actor: str = "member") -> None:
+    """Take a claim granted one by one out of a standing consent and remember it as declined
+    (Stop sharing). Appends a ``narrowed`` record; the caller's service commits."""
+    consent.granted_claims = sorted(set(consent.granted_claims or ()) - {claim})
+    consent.declined_claims = sorted(set(consent.declined_claims or ()) | {claim})
+    _narrowed(consent, actor)
+
+
+def _narrowed(consent: Consent, actor: str) -> None:
+    consent.purposes = _purposes_of(consent.purposes, consent.scopes, consent.granted_claims)
+    consent.updated_at = utcnow()
     add_record(consent, "narrowed", actor=actor)
 
 

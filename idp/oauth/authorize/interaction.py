@@ -7,7 +7,8 @@
 2. ``require_approved_client``: before Miles & More approves a client, only the
    partner's own developers may use it; anybody else gets ``access_denied``,
    and so does everybody while the client is suspended.
-3. ``require_consent``: a standing consent covering the request, else the
+3. ``require_consent``: a standing consent covering the request (its scopes and
+   the claims asked for through the ``claims`` parameter), else the
    consent screen (``consent_required`` with ``prompt=none``); once the member
    has answered the screen, their answer; ``access_denied`` while the member
    has paused the partner.
@@ -132,6 +133,8 @@ class ConsentAnswer:
     allowed_optional: list[str] = field(default_factory=list)
     unlimited: bool = False
     evidence: Evidence | None = None
+    #: The claim items (``consent.claim_items``) left ticked.
+    allowed_claims: list[str] = field(default_factory=list)
 
 
 def require_consent(
@@ -148,9 +151,10 @@ def require_consent(
     if answer is not None:
         return _record(request, sso, answer)
     standing = consents.current_consent(sso.member_id, request.client)
+    claims = consents.claim_items(request.client, request.scopes, request.claims)
     if (
         standing is not None
-        and not consents.scopes_to_ask(standing, request.scopes)
+        and not consents.unanswered(standing, request.scopes, claims)
         and "consent" not in request.prompts
     ):
         return standing
@@ -172,4 +176,6 @@ def _record(request: AuthorizationRequest, sso: SSOSession, answer: ConsentAnswe
         answer.allowed_optional,
         answer.unlimited,
         evidence=answer.evidence,
+        claims_request=request.claims,
+        allowed_claims=answer.allowed_claims,
     )
