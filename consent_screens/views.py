@@ -22,7 +22,7 @@ from idp.errors import render_error
 from idp.oauth.authorize import flow
 from idp.oauth.authorize.interaction import authorize_path
 from idp.oauth.authorize.request import AuthorizationRequest
-from idp.services import branding
+from idp.services import branding, consent_steps
 from idp.services import consent as consents
 from idp.services.members import get_member
 from idp.services.partners import find_partner
@@ -39,7 +39,7 @@ def consent_step(step_id: str):
     sso = current_session()
     if sso is None:
         return redirect("/login?" + urlencode({"next": request.path}))
-    step = consents.open_step(step_id, sso.member_id, sso.id)
+    step = consent_steps.open_step(step_id, sso.member_id, sso.id)
     if step is None:
         return _step_gone()
     # The page speaks the language of the authorization request it belongs to.
@@ -56,7 +56,7 @@ def consent_step(step_id: str):
     form = ConsentForm()
     form.offer(plan.optional, SCOPE_TEXTS, plan.optional_claims, CLAIM_TEXTS)
     if form.validate_on_submit():
-        if not consents.claim_step(step):
+        if not consent_steps.claim_step(step):
             return _step_gone()
         answer = flow.ConsentAnswer(
             allow=form.decision.data == "allow",
@@ -89,8 +89,8 @@ def switch_account(step_id: str):
     sso = current_session()
     if sso is None:
         return redirect("/login")
-    step = consents.open_step(step_id, sso.member_id, sso.id)
-    if step is None or not ConfirmForm().validate_on_submit() or not consents.claim_step(step):
+    step = consent_steps.open_step(step_id, sso.member_id, sso.id)
+    if step is None or not ConfirmForm().validate_on_submit() or not consent_steps.claim_step(step):
         return _step_gone()
     parameters = step.parameters
     end_session(reason="switch_account")

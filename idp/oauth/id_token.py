@@ -4,7 +4,7 @@ RS256 unless the client registered ES256. Member claims of the granted scopes
 go to UserInfo by default; they enter the ID token only when the ``claims``
 parameter asks for them there (§5.4, §5.5), and never beyond what the member's
 consent covers (the granted scopes, and claims granted by themselves:
-``consents.covered_claims``); those released are counted as read by the
+``consent_claims.covered_claims``); those released are counted as read by the
 partner in the issuing transaction (``consent_usage.count_read``).
 ``azp`` is left out: the audience is always the one client that asked.
 """
@@ -18,8 +18,7 @@ from flask import current_app
 
 from idp.models import Client, Consent, Member
 from idp.oauth.claims import ACR_TWO_FACTOR, claims_for_scopes, requested_claims
-from idp.services import consent as consents
-from idp.services import consent_usage, signing_keys
+from idp.services import consent_claims, consent_usage, signing_keys
 from idp.services.issuance import Authentication
 from idp.services.subjects import subject_for
 
@@ -61,7 +60,7 @@ def issue_id_token(
         claims["nonce"] = nonce
     wanted = requested_claims(claims_request, "id_token")
     if wanted:
-        also = consents.covered_claims(consent, wanted)
+        also = consent_claims.covered_claims(consent, wanted)
         member_claims = claims_for_scopes(member, scope.split(), subject, only=wanted, also=also)
         member_claims.pop("sub", None)
         claims.update(member_claims)

@@ -19,8 +19,7 @@ from idp.oauth import rp_logout
 from idp.oauth.claims import claims_for_scopes, requested_claims
 from idp.oauth.resource import current_token, granted_scopes, released, require_bearer
 from idp.security_headers import no_store
-from idp.services import consent as consents
-from idp.services import sso
+from idp.services import consent_claims, sso
 from idp.services.members import get_member
 from idp.services.subjects import subject_for
 from idp.web.limits import api_rate_limit
@@ -39,7 +38,7 @@ def userinfo():
 
     Every claim of a granted scope, and the claims the ``claims`` request
     parameter (§5.5) asks for in ``userinfo`` that the member granted by
-    themselves (``consents.covered_claims``); the parameter widens nothing
+    themselves (``consent_claims.covered_claims``); the parameter widens nothing
     beyond the consent. The member's claims came with the token
     (``idp.services.token_lookup``); only those released are decrypted. What is
     released is counted for the member to see (``consent_usage.record_read``)
@@ -52,7 +51,7 @@ def userinfo():
         member,
         granted_scopes(token),
         subject_for(member, token.client),
-        also=consents.covered_claims(token.consent, asked),
+        also=consent_claims.covered_claims(token.consent, asked),
     )
     refused = released(claims)
     if refused is not None:

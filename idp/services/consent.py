@@ -32,20 +32,15 @@ consent stops releasing it on its next use, and it is remembered as declined.
 ``covered_scopes`` is the other half of every check: of the scopes asked (or
 carried by a token), those the consent still covers.
 
-Claims asked for only through the OIDC ``claims`` parameter (OIDC Core §5.5),
-whose scope the request does not ask for, are items of their own
-(``claim_items``): optional on the screen, essential or not (§5.5.1: essential
-is a hint, the member may still decline), and granted one by one. Granting such
-an item grants exactly that claim, not its whole scope: the member saw and
-ticked that one piece of data. The consent keeps those claims
-(``granted_claims``) and the unticked ones (``declined_claims``, not asked
-again unless ``prompt=consent``); ``covered_claims`` is the claims' half of
-every check, as ``covered_scopes`` is the scopes'. ``unanswered`` is the one
-rule for the screen: what the consent covers or the member declined is not
-asked again.
+Claims asked for only through the OIDC ``claims`` parameter (OIDC Core §5.5)
+are items of their own, granted one by one (``idp.services.consent_claims``):
+the consent keeps them in ``granted_claims`` and the unticked ones in
+``declined_claims``. ``unanswered`` is the one rule for the screen: what the
+consent covers (scopes, and claims: ``covered_claims``) or the member declined
+is not asked again.
 
 The consent step itself (the authorization request waiting on the screen) is
-kept in ``consent_steps`` and answered once.
+``idp.services.consent_steps``.
 """
 
 from __future__ import annotations
@@ -53,27 +48,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select
 
-from idp import defaults
-from idp.catalog import (
-    CONSENT_TEXT_VERSIONS,
-    PURPOSES,
-    claims_for_scopes,
-    required_scopes,
-    scope_of_claim,
-)
+from idp.catalog import CONSENT_TEXT_VERSIONS, PURPOSES, required_scopes, scope_of_claim
 from idp.extensions import db
-from idp.models import Client, Consent, ConsentStep
+from idp.models import Client, Consent
 from idp.models.types import utcnow
 from idp.services import audit
+from idp.services.consent_claims import claim_items, claims_of_scopes, covered_claims
 from idp.services.consent_evidence import Evidence, add_record
 
 #: Scopes that carry no member data of their own.
 IDENTITY_SCOPE = "openid"
 OFFLINE_SCOPE = "offline_access"
-#: How long the member has to answer the consent screen.
-CONSENT_STEP_SECONDS = defaults.CONSENT_STEP_SECONDS
 
 
 def data_scopes(scopes) -> set[str]:
@@ -154,35 +141,6 @@ def covered_scopes(consent: Consent | None, requested) -> list[str]:
         return []
     allowed = consent.scopes | {IDENTITY_SCOPE}
     return [s for s in dict.fromkeys(requested) if s in allowed]
-
-
-def covered_claims(consent, names) -> set[str]:
-    """Of the claim ``names``, those the consent covers: granted one by one, or released
-    by a data scope it grants. ``consent`` is a ``Consent`` or a token's ``ConsentState``."""
-    if consent is None:
-        return set()
-    allowed = set(consent.granted_claims or ()) | claims_for_scopes(data_scopes(consent.scopes))
-    return {name for name in names if name in allowed}
-
-
-def claim_items(client: Client, requested, claims_request: dict | None) -> tuple[str, ...]:
-    """Claims the OIDC ``claims`` parameter (§5.5) asks for as items of their own.
-
-    Member data in either target (``id_token``, ``userinfo``), essential or not,
-    whose scope the client registered but the request does not ask for; in the
-    order asked, each once. ``sub``, ``acr`` and ``auth_time`` are no member data,
-    and a claim of a scope the client may not ask for is neither offered nor released.
-    """
-    if not claims_request:
-        return ()
-    registered, asked = set(client.scopes), set(requested)
-    names = [
-        name
-        for target in ("id_token", "userinfo")
-        for name in (claims_request.get(target) or {})
-        if (scope := scope_of_claim(name)) in registered and scope not in asked
-    ]
-    return tuple(dict.fromkeys(names))
 
 
 def granted_scope(consent: Consent, requested) -> str:
@@ -303,7 +261,7 @@ def record_decision(
             unlimited = standing.unlimited
     elif not request.offline:
         unlimited = False
-    released_by_scopes = claims_for_scopes(data_scopes(granted))
+    released_by_scopes = claims_of_scopes(granted)
     claims -= released_by_scopes
     declined_claims -= released_by_scopes
     if consent is None:
@@ -404,53 +362,3 @@ def record_denial(member_id: str, client: Client, requested) -> None:
 def touch(consent: Consent) -> None:
     """Remember when the consent was last used (shown under Connected apps)."""
     consent.last_used_at = utcnow()
-
-
-# -- the consent step ------------------------------------------------------------
-
-
-def start_step(member_id: str, sid: str, client: Client, parameters: dict) -> ConsentStep:
-    """Keep an authorization request until the member answers the screen. Commits."""
-    now = utcnow()
-    db.session.execute(
-        delete(ConsentStep).where(ConsentStep.member_id == member_id, ConsentStep.expires_at < now)
-    )
-    step = ConsentStep(
-        client_id=client.id,
-        member_id=member_id,
-        sid=sid,
-        parameters=dict(parameters),
-        created_at=now,
-        expires_at=now + timedelta(seconds=CONSENT_STEP_SECONDS),
-    )
-    db.session.add(step)
-    db.session.commit()
-    return step
-
-
-def open_step(step_id: str, member_id: str, sid: str) -> ConsentStep | None:
-    """The step, when it belongs to this member's session and is still open."""
-    if not step_id or len(step_id) > 32:
-        return None
-    step = db.session.get(ConsentStep, step_id)
-    if step is None or step.member_id != member_id or step.sid != sid:
-        return None
-    if step.used_at is not None or step.expires_at <= utcnow():
-        return None
-    return step
-
-
-def claim_step(step: ConsentStep) -> bool:
-    """Mark the step answered, in one statement; False when it was answered already."""
-    now = utcnow()
-    result = db.session.execute(
-        update(ConsentStep)
-        .where(
-            ConsentStep.id == step.id,
-            ConsentStep.used_at.is_(None),
-            ConsentStep.expires_at > now,
-        )
-        .values(used_at=now)
-        .execution_options(synchronize_session="fetch")
-    )
-    return result.rowcount == 1

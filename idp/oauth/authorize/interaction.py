@@ -37,7 +37,7 @@ from idp.models.types import utcnow
 from idp.oauth.authorize.request import AuthorizationRequest
 from idp.oauth.server import current_server
 from idp.services import consent as consents
-from idp.services import restriction
+from idp.services import consent_claims, consent_steps, restriction
 from idp.services.consent_evidence import Evidence
 from idp.services.members import get_member
 from idp.services.registration import is_developer
@@ -151,7 +151,7 @@ def require_consent(
     if answer is not None:
         return _record(request, sso, answer)
     standing = consents.current_consent(sso.member_id, request.client)
-    claims = consents.claim_items(request.client, request.scopes, request.claims)
+    claims = consent_claims.claim_items(request.client, request.scopes, request.claims)
     if (
         standing is not None
         and not consents.unanswered(standing, request.scopes, claims)
@@ -160,7 +160,7 @@ def require_consent(
         return standing
     if "none" in request.prompts:
         raise ConsentRequiredError("The member has not consented to this request.")
-    step = consents.start_step(sso.member_id, sso.id, request.client, request.parameters)
+    step = consent_steps.start_step(sso.member_id, sso.id, request.client, request.parameters)
     hints = {"ui_locales": request.ui_locales} if request.ui_locales else {}
     return redirect(current_server().consent_url(step.id, **hints))
 
