@@ -221,7 +221,11 @@ def revoke_app(partner_id: str):
             )
             return redirect(url_for(".connected_apps"), 303)
         return render_template(
-            "account/revoke_confirm.html", entry=entry, scope_texts=SCOPE_TEXTS, form=form
+            "account/revoke_confirm.html",
+            entry=entry,
+            scope_texts=SCOPE_TEXTS,
+            claim_texts=CLAIM_TEXTS,
+            form=form,
         )
     if not form.validate_on_submit():
         flash(_("Your request could not be read. Please try again."), "error")

@@ -18,7 +18,15 @@ import pytest
 from sqlalchemy import select
 
 from idp.extensions import db
-from idp.models import AuthorizationCode, Consent, ConsentRecord, ConsentStep
+from idp.models import (
+    AuthorizationCode,
+    Client,
+    Consent,
+    ConsentRecord,
+    ConsentStep,
+    PartnerNotification,
+)
+from idp.services import narrowing
 from tests.login_flow import csrf_token
 from tests.oauth.conftest import CSRF_INPUT, ISSUER, PKCE, redirect_params, redirect_target
 
@@ -260,9 +268,14 @@ def test_the_evidence_and_the_member_pages_show_the_claims_granted(oauth, rp, me
 
 
 def test_stop_sharing_a_claim(oauth, rp, member_id):
+    with oauth.app.app_context():
+        db.session.get(Client, rp.pk).security_event_uri = "https://partner.example/events"
+        db.session.commit()
     oauth.login(member_id)
     claims = claims_param(userinfo={"given_name": None, "email": None})
     body, _ = granted(oauth, rp, authorize(oauth, rp, scope="openid", claims=claims))
+    revoke_page = oauth.http.get(f"/account/apps/{rp.partner_id}/revoke").get_data(as_text=True)
+    assert "Your first name" in revoke_page
     apps = oauth.http.get("/account/apps").get_data(as_text=True)
     csrf = csrf_token(apps)
     response = oauth.http.post(
@@ -275,6 +288,13 @@ def test_stop_sharing_a_claim(oauth, rp, member_id):
     assert "given_name" not in info and info["email"].startswith("member-")
     consent = consent_of(oauth, rp, member_id)
     assert (consent.granted_claims, consent.declined_claims) == (["email"], ["given_name"])
+    # The partner is told what it still holds (CAEP token-claims-change).
+    with oauth.app.app_context():
+        (row,) = db.session.scalars(
+            select(PartnerNotification).where(PartnerNotification.client_id == rp.pk)
+        ).all()
+        event = json.loads(row.payload)["claims"]["events"][narrowing.TOKEN_CLAIMS_CHANGE_EVENT]
+    assert event["claims"] == {"scope": "openid", "granted_claims": ["email"]}
     # A claim the partner does not receive is a form error, nothing written.
     response = oauth.http.post(
         f"/account/apps/{rp.partner_id}/stop-sharing",
