@@ -85,7 +85,7 @@ def consent_step(step_id: str):
 
 @blueprint.route("/consent/<step_id>/switch-account", methods=["POST"])
 def switch_account(step_id: str):
-    """"Not you?": log out and log in again, for the same authorization request."""
+    """ "Not you?": log out and log in again, for the same authorization request."""
     sso = current_session()
     if sso is None:
         return redirect("/login")
