@@ -22,7 +22,7 @@ from idp.errors import render_error
 from idp.oauth.authorize import flow
 from idp.oauth.authorize.interaction import authorize_path
 from idp.oauth.authorize.request import AuthorizationRequest
-from idp.services import branding
+from idp.services import branding, consent_steps
 from idp.services import consent as consents
 from idp.services.members import get_member
 from idp.services.partners import find_partner
@@ -31,7 +31,7 @@ from idp.services.sso import current_session, end_session
 from idp.web import consent_screen as screen
 from idp.web.forms import ConfirmForm
 from idp.web.guards import login_url
-from idp.web.texts import SCOPE_TEXTS
+from idp.web.texts import CLAIM_TEXTS, SCOPE_TEXTS
 
 
 @blueprint.route("/consent/<step_id>", methods=["GET", "POST"])
@@ -39,7 +39,7 @@ def consent_step(step_id: str):
     sso = current_session()
     if sso is None:
         return redirect("/login?" + urlencode({"next": request.path}))
-    step = consents.open_step(step_id, sso.member_id, sso.id)
+    step = consent_steps.open_step(step_id, sso.member_id, sso.id)
     if step is None:
         return _step_gone()
     # The page speaks the language of the authorization request it belongs to.
@@ -51,18 +51,19 @@ def consent_step(step_id: str):
     asked = grant.authorization_request
     member = get_member(sso.member_id)
 
-    plan = consents.consent_request(sso.member_id, asked.client, asked.scopes)
+    plan = consents.consent_request(sso.member_id, asked.client, asked.scopes, asked.claims)
     shown = screen.build(plan, asked.redirect_uri)
     form = ConsentForm()
-    form.offer(plan.optional, SCOPE_TEXTS)
+    form.offer(plan.optional, SCOPE_TEXTS, plan.optional_claims, CLAIM_TEXTS)
     if form.validate_on_submit():
-        if not consents.claim_step(step):
+        if not consent_steps.claim_step(step):
             return _step_gone()
         answer = flow.ConsentAnswer(
             allow=form.decision.data == "allow",
             allowed_optional=form.scopes.data or [],
             unlimited=bool(form.unlimited.data) and plan.offline,
             evidence=shown.evidence(),
+            allowed_claims=form.claims.data or [],
         )
         return flow.resume(grant, sso, answer)
     status = 400 if form.is_submitted() else 200
@@ -84,12 +85,12 @@ def consent_step(step_id: str):
 
 @blueprint.route("/consent/<step_id>/switch-account", methods=["POST"])
 def switch_account(step_id: str):
-    """"Not you?": log out and log in again, for the same authorization request."""
+    """ "Not you?": log out and log in again, for the same authorization request."""
     sso = current_session()
     if sso is None:
         return redirect("/login")
-    step = consents.open_step(step_id, sso.member_id, sso.id)
-    if step is None or not ConfirmForm().validate_on_submit() or not consents.claim_step(step):
+    step = consent_steps.open_step(step_id, sso.member_id, sso.id)
+    if step is None or not ConfirmForm().validate_on_submit() or not consent_steps.claim_step(step):
         return _step_gone()
     parameters = step.parameters
     end_session(reason="switch_account")

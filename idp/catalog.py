@@ -129,6 +129,11 @@ _CLAIM_SCOPES = {
 }
 
 
+def scope_of_claim(name: str) -> str | None:
+    """The data scope releasing the claim ``name``; None for ``sub`` and unknown claims."""
+    return _CLAIM_SCOPES.get(name)
+
+
 def data_scopes_of_claims(claims) -> set[str]:
     """The data scopes whose claims are among ``claims``: what a partner read of a member."""
     return {_CLAIM_SCOPES[name] for name in claims if name in _CLAIM_SCOPES}

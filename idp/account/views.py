@@ -14,7 +14,7 @@ from idp.services.errors import NotFound, ServiceError
 from idp.services.partners import find_partner
 from idp.web.forms import ConfirmForm
 from idp.web.guards import login_required
-from idp.web.texts import PURPOSE_TEXTS, SCOPE_TEXTS
+from idp.web.texts import CLAIM_TEXTS, PURPOSE_TEXTS, SCOPE_TEXTS
 
 STATUS_TIER_NAMES = {
     "base": _l("Base"),
@@ -103,6 +103,7 @@ def _connected_apps_page(alert: str | None = None, status: int = 200):
         "account/apps.html",
         partners=connected_apps_service.connected_partners(member.id),
         scope_texts=SCOPE_TEXTS,
+        claim_texts=CLAIM_TEXTS,
         purpose_texts=PURPOSE_TEXTS,
         action_texts=HISTORY_ACTIONS,
         reads_days=connected_apps_service.READS_DAYS,
@@ -115,16 +116,20 @@ def _connected_apps_page(alert: str | None = None, status: int = 200):
 @blueprint.route("/account/apps/<partner_id>/stop-sharing", methods=["POST"])
 @login_required
 def stop_sharing(partner_id: str):
-    """Stop sharing one optional item with a partner; it keeps the rest."""
+    """Stop sharing one optional item (a scope, or a claim granted by itself) with a partner;
+    it keeps the rest."""
     member = sso.current_member()
     if not ConfirmForm().validate_on_submit():
         return _connected_apps_page(_("Your request could not be read. Please try again."), 400)
     partner = find_partner(partner_id)
     if partner is None:
         abort(404)
-    scope = request.form.get("scope", "")
+    scope, claim = request.form.get("scope", ""), request.form.get("claim")
     try:
-        narrowing.stop_sharing(member.id, partner.id, scope)
+        if claim is not None:
+            narrowing.stop_sharing_claim(member.id, partner.id, claim)
+        else:
+            narrowing.stop_sharing(member.id, partner.id, scope)
     except NotFound:
         abort(404)
     except narrowing.RequiredItem:
@@ -137,7 +142,9 @@ def stop_sharing(partner_id: str):
         _(
             "%(partner)s no longer receives: %(item)s. It keeps the rest.",
             partner=partner.name,
-            item=SCOPE_TEXTS.get(scope, scope),
+            item=CLAIM_TEXTS.get(claim, claim)
+            if claim is not None
+            else SCOPE_TEXTS.get(scope, scope),
         ),
         "info",
     )
@@ -214,7 +221,11 @@ def revoke_app(partner_id: str):
             )
             return redirect(url_for(".connected_apps"), 303)
         return render_template(
-            "account/revoke_confirm.html", entry=entry, scope_texts=SCOPE_TEXTS, form=form
+            "account/revoke_confirm.html",
+            entry=entry,
+            scope_texts=SCOPE_TEXTS,
+            claim_texts=CLAIM_TEXTS,
+            form=form,
         )
     if not form.validate_on_submit():
         flash(_("Your request could not be read. Please try again."), "error")

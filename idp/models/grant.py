@@ -1,7 +1,7 @@
 """What a member allowed a client, and the short-lived code that carries it.
 
 A ``Consent`` is the member's current decision for one client: the scopes and
-purposes allowed, and whether access is limited (``expires_at``) or without
+purposes allowed (and claims allowed one by one, without their scope), and whether access is limited (``expires_at``) or without
 time limit. A withdrawn consent stays as evidence with ``withdrawn_at`` set; a
 paused one (``paused_at``) stands but releases nothing until resumed.
 
@@ -41,6 +41,11 @@ class Consent(db.Model):
     paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: The consent text version of each purpose the member agreed to (purpose -> version).
     text_versions: Mapped[dict] = mapped_column(JSON, default=dict)
+    #: Claims granted one by one, without their scope: asked for only through the OIDC
+    #: ``claims`` parameter (OIDC Core §5.5) and ticked on the consent screen.
+    granted_claims: Mapped[list] = mapped_column(JSON, default=list)
+    #: Such claims the member unticked; not asked again unless prompt=consent.
+    declined_claims: Mapped[list] = mapped_column(JSON, default=list)
 
     client: Mapped[Client] = relationship()
 
@@ -57,7 +62,8 @@ class ConsentRecord(db.Model):
     """Evidence of one consent event (given, changed, narrowed, paused, resumed, withdrawn),
     never updated.
 
-    Keeps what the member saw and chose: the scopes, purposes and period, the
+    Keeps what the member saw and chose: the scopes (and claims granted or
+    declined one by one), purposes and period, the
     identifier and SHA-256 hash of the exact text shown, and its language.
     The ORM refuses updates and deletes, the database refuses updates (see
     the initial migration); rows go only with the member's erased account.
@@ -84,6 +90,9 @@ class ConsentRecord(db.Model):
     #: Who acted for a withdrawal: ``member``, ``admin`` or ``account_deletion``.
     actor: Mapped[str] = mapped_column(String(24), default="member")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: The claims granted and declined one by one (``Consent.granted_claims``).
+    granted_claims: Mapped[list] = mapped_column(JSON, default=list)
+    declined_claims: Mapped[list] = mapped_column(JSON, default=list)
 
     client: Mapped[Client] = relationship()
 

@@ -1,7 +1,9 @@
 """Member claims per scope (SPEC.md §2), for UserInfo and the ID token.
 
-A claim is released only when its scope was granted; empty values are left out
-rather than sent as null (OIDC Core §5.3.2).
+A claim is released only when its scope was granted, or when the member granted
+that claim by itself after the ``claims`` parameter (OIDC Core §5.5) asked for
+it (``idp.services.consent.covered_claims``); empty values are left out rather
+than sent as null (OIDC Core §5.3.2).
 """
 
 from __future__ import annotations
@@ -88,13 +90,17 @@ def requested_claims(claims_request: dict | None, target: str) -> set[str] | Non
     return set(claims_request[target])
 
 
-def claims_for_scopes(member: Member, scopes, subject: str, only: set[str] | None = None) -> dict:
-    """``sub`` plus every non-empty claim of the granted ``scopes`` (limited to ``only``).
+def claims_for_scopes(
+    member: Member, scopes, subject: str, only: set[str] | None = None, also=()
+) -> dict:
+    """``sub`` plus every non-empty claim of the granted ``scopes`` and the claims ``also``
+    granted by themselves (limited to ``only``).
 
     ``member`` is a ``Member`` row or a ``token_lookup.MemberClaims``; only the claims
     released are read from it.
     """
     wanted = {claim for scope in scopes for claim in SCOPE_CLAIMS.get(scope, ())}
+    wanted |= set(also)
     if only is not None:
         wanted &= only
     claims = {"sub": subject}

@@ -2,9 +2,10 @@
 
 RS256 unless the client registered ES256. Member claims of the granted scopes
 go to UserInfo by default; they enter the ID token only when the ``claims``
-parameter asks for them there (§5.4, §5.5), and never beyond the granted scopes;
-those released are counted as read by the partner in the issuing transaction
-(``consent_usage.count_read``).
+parameter asks for them there (§5.4, §5.5), and never beyond what the member's
+consent covers (the granted scopes, and claims granted by themselves:
+``consent_claims.covered_claims``); those released are counted as read by the
+partner in the issuing transaction (``consent_usage.count_read``).
 ``azp`` is left out: the audience is always the one client that asked.
 """
 
@@ -15,9 +16,9 @@ import time
 from authlib.oidc.core.util import create_half_hash
 from flask import current_app
 
-from idp.models import Client, Member
+from idp.models import Client, Consent, Member
 from idp.oauth.claims import ACR_TWO_FACTOR, claims_for_scopes, requested_claims
-from idp.services import consent_usage, signing_keys
+from idp.services import consent_claims, consent_usage, signing_keys
 from idp.services.issuance import Authentication
 from idp.services.subjects import subject_for
 
@@ -33,6 +34,7 @@ def issue_id_token(
     access_token: str,
     nonce: str | None = None,
     claims_request: dict | None = None,
+    consent: Consent | None = None,
 ) -> str:
     """The signed ID token for ``access_token``; an ``IdTokenSigner`` of
     ``idp.services.issuance``."""
@@ -58,7 +60,8 @@ def issue_id_token(
         claims["nonce"] = nonce
     wanted = requested_claims(claims_request, "id_token")
     if wanted:
-        member_claims = claims_for_scopes(member, scope.split(), subject, only=wanted)
+        also = consent_claims.covered_claims(consent, wanted)
+        member_claims = claims_for_scopes(member, scope.split(), subject, only=wanted, also=also)
         member_claims.pop("sub", None)
         claims.update(member_claims)
         consent_usage.count_read(member.id, client.partner_id, member_claims)

@@ -16,10 +16,10 @@ from wtforms import HiddenField
 from idp.errors import render_page
 from idp.extensions import csrf, limiter
 from idp.oauth import rp_logout
-from idp.oauth.claims import claims_for_scopes
+from idp.oauth.claims import claims_for_scopes, requested_claims
 from idp.oauth.resource import current_token, granted_scopes, released, require_bearer
 from idp.security_headers import no_store
-from idp.services import sso
+from idp.services import consent_claims, sso
 from idp.services.members import get_member
 from idp.services.subjects import subject_for
 from idp.web.limits import api_rate_limit
@@ -34,17 +34,25 @@ blueprint = Blueprint("oidc", __name__)
 @limiter.limit(api_rate_limit)
 @require_bearer("openid", form_body=True)
 def userinfo():
-    """OIDC Core §5.3: exactly the claims of the scopes the member granted.
+    """OIDC Core §5.3: exactly the claims the member granted.
 
-    The ``claims`` request parameter (§5.5) cannot widen this: the member
-    consented per scope, and every claim of a granted scope is here already.
-    The member's claims came with the token (``idp.services.token_lookup``);
-    only those of the granted scopes are decrypted. What is released is counted
-    for the member to see (``consent_usage.record_read``) before it is sent.
+    Every claim of a granted scope, and the claims the ``claims`` request
+    parameter (§5.5) asks for in ``userinfo`` that the member granted by
+    themselves (``consent_claims.covered_claims``); the parameter widens nothing
+    beyond the consent. The member's claims came with the token
+    (``idp.services.token_lookup``); only those released are decrypted. What is
+    released is counted for the member to see (``consent_usage.record_read``)
+    before it is sent.
     """
     token = current_token()
     member = token.member
-    claims = claims_for_scopes(member, granted_scopes(token), subject_for(member, token.client))
+    asked = requested_claims(token.claims, "userinfo") or set()
+    claims = claims_for_scopes(
+        member,
+        granted_scopes(token),
+        subject_for(member, token.client),
+        also=consent_claims.covered_claims(token.consent, asked),
+    )
     refused = released(claims)
     if refused is not None:
         return refused

@@ -57,6 +57,14 @@ class ConnectedPartner:
         return sorted(found - {IDENTITY_SCOPE, OFFLINE_SCOPE})
 
     @property
+    def claims(self) -> list[str]:
+        """Claims granted by themselves (the ``claims`` parameter): each an optional item."""
+        found = (
+            set().union(*(c.granted_claims or () for c in self.active)) if self.active else set()
+        )
+        return sorted(found)
+
+    @property
     def optional(self) -> set[str]:
         """The items the member may stop sharing: optional at every client that holds them."""
         return {

@@ -32,8 +32,15 @@ consent stops releasing it on its next use, and it is remembered as declined.
 ``covered_scopes`` is the other half of every check: of the scopes asked (or
 carried by a token), those the consent still covers.
 
+Claims asked for only through the OIDC ``claims`` parameter (OIDC Core §5.5)
+are items of their own, granted one by one (``idp.services.consent_claims``):
+the consent keeps them in ``granted_claims`` and the unticked ones in
+``declined_claims``. ``unanswered`` is the one rule for the screen: what the
+consent covers (scopes, and claims: ``covered_claims``) or the member declined
+is not asked again.
+
 The consent step itself (the authorization request waiting on the screen) is
-kept in ``consent_steps`` and answered once.
+``idp.services.consent_steps``.
 """
 
 from __future__ import annotations
@@ -41,21 +48,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select
 
-from idp import defaults
-from idp.catalog import CONSENT_TEXT_VERSIONS, PURPOSES, required_scopes
+from idp.catalog import CONSENT_TEXT_VERSIONS, PURPOSES, required_scopes, scope_of_claim
 from idp.extensions import db
-from idp.models import Client, Consent, ConsentStep
+from idp.models import Client, Consent
 from idp.models.types import utcnow
 from idp.services import audit
+from idp.services.consent_claims import claim_items, claims_of_scopes, covered_claims
 from idp.services.consent_evidence import Evidence, add_record
 
 #: Scopes that carry no member data of their own.
 IDENTITY_SCOPE = "openid"
 OFFLINE_SCOPE = "offline_access"
-#: How long the member has to answer the consent screen.
-CONSENT_STEP_SECONDS = defaults.CONSENT_STEP_SECONDS
 
 
 def data_scopes(scopes) -> set[str]:
@@ -75,6 +80,19 @@ class ConsentRequest:
     keeps_unlimited: bool
     #: When limited access would end if the member allowed now.
     limited_until: datetime
+    #: Claims asked for only through the ``claims`` parameter: optional items of their own.
+    optional_claims: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Unanswered:
+    """What a request asks that the member has neither granted nor declined yet."""
+
+    scopes: frozenset[str]
+    claims: frozenset[str]
+
+    def __bool__(self) -> bool:
+        return bool(self.scopes or self.claims)
 
 
 # -- the rule: does a consent hold ----------------------------------------------
@@ -164,23 +182,30 @@ def _latest(member_id: str, client: Client) -> Consent | None:
     )
 
 
-def scopes_to_ask(consent: Consent | None, requested) -> set[str]:
-    """Requested scopes the member has neither granted nor declined yet."""
-    asked = set(requested) - {IDENTITY_SCOPE}
-    if consent is None:
-        return asked
-    return asked - consent.scopes - consent.declined_scopes
+def unanswered(consent: Consent | None, requested, claims=()) -> Unanswered:
+    """Requested scopes and claim items (``claim_items``) the member has neither granted
+    nor declined yet: what the consent covers needs no screen."""
+    scopes, names = set(requested) - {IDENTITY_SCOPE}, set(claims)
+    if consent is not None:
+        scopes -= consent.scopes | consent.declined_scopes
+        names -= covered_claims(consent, names) | set(consent.declined_claims or ())
+    return Unanswered(frozenset(scopes), frozenset(names))
 
 
 # -- the decision -------------------------------------------------------------------
 
 
-def consent_request(member_id: str, client: Client, requested) -> ConsentRequest:
+def consent_request(
+    member_id: str, client: Client, requested, claims_request: dict | None = None
+) -> ConsentRequest:
+    """What the screen asks: the requested scopes, and the claim items of ``claims_request``
+    except those a scope of the standing consent releases already."""
     requested = list(dict.fromkeys(requested))
     asked = data_scopes(requested)
     required = required_scopes(client.purposes) & asked
     standing = current_consent(member_id, client)
     offline = OFFLINE_SCOPE in requested
+    standing_scopes = standing.scopes if standing is not None else set()
     return ConsentRequest(
         client=client,
         required=tuple(s for s in requested if s in required),
@@ -188,6 +213,11 @@ def consent_request(member_id: str, client: Client, requested) -> ConsentRequest
         offline=offline,
         keeps_unlimited=bool(standing and standing.unlimited and not offline),
         limited_until=utcnow() + timedelta(seconds=client.grant_ttl),
+        optional_claims=tuple(
+            name
+            for name in claim_items(client, requested, claims_request)
+            if scope_of_claim(name) not in standing_scopes
+        ),
     )
 
 
@@ -198,18 +228,24 @@ def record_decision(
     allowed_optional,
     unlimited: bool = False,
     evidence: Evidence | None = None,
+    claims_request: dict | None = None,
+    allowed_claims=(),
 ) -> Consent:
-    """Store the member's "Allow": required scopes, the optional ones left ticked, the period.
+    """Store the member's "Allow": required scopes, the optional ones left ticked, the period,
+    and the claim items of ``claims_request`` left ticked.
 
-    Scopes the request did not ask about keep their earlier answer; optional
-    scopes the member unticked are remembered as declined. Commits.
+    Scopes and claims the request did not ask about keep their earlier answer;
+    optional ones the member unticked are remembered as declined. A claim
+    whose scope is granted needs no grant of its own. Commits.
     """
-    request = consent_request(member_id, client, requested)
+    request = consent_request(member_id, client, requested, claims_request)
     allowed = set(allowed_optional) & set(request.optional)
     declined = set(request.optional) - allowed
     granted = {IDENTITY_SCOPE, *request.required, *allowed}
     if request.offline:
         granted.add(OFFLINE_SCOPE)
+    claims = set(allowed_claims) & set(request.optional_claims)
+    declined_claims = set(request.optional_claims) - claims
 
     now = utcnow()
     standing = current_consent(member_id, client)
@@ -218,10 +254,16 @@ def record_decision(
         asked = set(request.required) | set(request.optional)
         granted |= standing.scopes - asked
         declined |= standing.declined_scopes - asked - granted
+        asked_claims = set(request.optional_claims)
+        claims |= set(standing.granted_claims or ()) - asked_claims
+        declined_claims |= set(standing.declined_claims or ()) - asked_claims - claims
         if not request.offline:
             unlimited = standing.unlimited
     elif not request.offline:
         unlimited = False
+    released_by_scopes = claims_of_scopes(granted)
+    claims -= released_by_scopes
+    declined_claims -= released_by_scopes
     if consent is None:
         consent = Consent(member_id=member_id, client_id=client.id, granted_at=now)
         db.session.add(consent)
@@ -230,7 +272,9 @@ def record_decision(
 
     consent.scope = " ".join(sorted(granted))
     consent.declined_scope = " ".join(sorted(declined))
-    consent.purposes = [p for p in client.purposes if set(PURPOSES[p].scopes) & granted]
+    consent.granted_claims = sorted(claims)
+    consent.declined_claims = sorted(declined_claims)
+    consent.purposes = _purposes_of(client.purposes, granted, claims)
     consent.unlimited = unlimited
     consent.expires_at = None if unlimited else now + timedelta(seconds=client.grant_ttl)
     consent.updated_at = now
@@ -244,6 +288,8 @@ def record_decision(
         consent_id=consent.id,
         scopes=sorted(granted),
         declined=sorted(declined),
+        claims=consent.granted_claims,
+        declined_claims=consent.declined_claims,
         purposes=consent.purposes,
         unlimited=unlimited,
     )
@@ -251,18 +297,39 @@ def record_decision(
     return consent
 
 
+def _purposes_of(purposes, scopes, claims) -> list[str]:
+    """The purposes that a grant of ``scopes`` and of single ``claims`` serves."""
+    touched = set(scopes) | {scope_of_claim(name) for name in claims}
+    return [p for p in purposes if set(PURPOSES[p].scopes) & touched]
+
+
 def narrow(consent: Consent, scope: str, actor: str = "member") -> None:
     """Take ``scope`` out of a standing consent and remember it as declined (Stop sharing).
 
-    Purposes left without any of their scopes go too. Appends a ``narrowed``
-    record; the caller's service checks that the scope is optional and commits.
+    Claims of the scope granted one by one go with it; purposes left without
+    any of their scopes or claims go too. Appends a ``narrowed`` record; the
+    caller's service checks that the scope is optional and commits.
     """
-    now = utcnow()
     granted = consent.scopes - {scope}
     consent.scope = " ".join(sorted(granted))
     consent.declined_scope = " ".join(sorted(consent.declined_scopes | {scope}))
-    consent.purposes = [p for p in consent.purposes if set(PURPOSES[p].scopes) & granted]
-    consent.updated_at = now
+    consent.granted_claims = sorted(
+        name for name in consent.granted_claims or () if scope_of_claim(name) != scope
+    )
+    _narrowed(consent, actor)
+
+
+def narrow_claim(consent: Consent, claim: str, actor: str = "member") -> None:
+    """Take a claim granted one by one out of a standing consent and remember it as declined
+    (Stop sharing). Appends a ``narrowed`` record; the caller's service commits."""
+    consent.granted_claims = sorted(set(consent.granted_claims or ()) - {claim})
+    consent.declined_claims = sorted(set(consent.declined_claims or ()) | {claim})
+    _narrowed(consent, actor)
+
+
+def _narrowed(consent: Consent, actor: str) -> None:
+    consent.purposes = _purposes_of(consent.purposes, consent.scopes, consent.granted_claims)
+    consent.updated_at = utcnow()
     add_record(consent, "narrowed", actor=actor)
 
 
@@ -295,53 +362,3 @@ def record_denial(member_id: str, client: Client, requested) -> None:
 def touch(consent: Consent) -> None:
     """Remember when the consent was last used (shown under Connected apps)."""
     consent.last_used_at = utcnow()
-
-
-# -- the consent step ------------------------------------------------------------
-
-
-def start_step(member_id: str, sid: str, client: Client, parameters: dict) -> ConsentStep:
-    """Keep an authorization request until the member answers the screen. Commits."""
-    now = utcnow()
-    db.session.execute(
-        delete(ConsentStep).where(ConsentStep.member_id == member_id, ConsentStep.expires_at < now)
-    )
-    step = ConsentStep(
-        client_id=client.id,
-        member_id=member_id,
-        sid=sid,
-        parameters=dict(parameters),
-        created_at=now,
-        expires_at=now + timedelta(seconds=CONSENT_STEP_SECONDS),
-    )
-    db.session.add(step)
-    db.session.commit()
-    return step
-
-
-def open_step(step_id: str, member_id: str, sid: str) -> ConsentStep | None:
-    """The step, when it belongs to this member's session and is still open."""
-    if not step_id or len(step_id) > 32:
-        return None
-    step = db.session.get(ConsentStep, step_id)
-    if step is None or step.member_id != member_id or step.sid != sid:
-        return None
-    if step.used_at is not None or step.expires_at <= utcnow():
-        return None
-    return step
-
-
-def claim_step(step: ConsentStep) -> bool:
-    """Mark the step answered, in one statement; False when it was answered already."""
-    now = utcnow()
-    result = db.session.execute(
-        update(ConsentStep)
-        .where(
-            ConsentStep.id == step.id,
-            ConsentStep.used_at.is_(None),
-            ConsentStep.expires_at > now,
-        )
-        .values(used_at=now)
-        .execution_options(synchronize_session="fetch")
-    )
-    return result.rowcount == 1

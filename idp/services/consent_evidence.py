@@ -1,7 +1,8 @@
 """The evidence of consent (SPEC.md §5): what the member was shown and what they chose.
 
 Every decision (given or changed) and every withdrawal appends a
-``ConsentRecord``: the scopes chosen and declined, the purposes, the period,
+``ConsentRecord``: the scopes chosen and declined (and the claims chosen and
+declined one by one, asked for through the ``claims`` parameter), the purposes, the period,
 who acted, and, for a decision, the identifier and SHA-256 hash of the exact
 text shown and its language. The rows are append-only (the model refuses
 changes); a withdrawn consent keeps all of its records.
@@ -55,6 +56,8 @@ def add_record(
         action=action,
         scope=consent.scope,
         declined_scope=consent.declined_scope or "",
+        granted_claims=list(consent.granted_claims or []),
+        declined_claims=list(consent.declined_claims or []),
         purposes=list(consent.purposes or []),
         unlimited=bool(consent.unlimited),
         expires_at=consent.expires_at,

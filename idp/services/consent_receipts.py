@@ -22,8 +22,10 @@ says the same:
   answers alone for its own processing), plus ``legalBasis`` (GDPR article);
 - ``sensitive`` (false: no special category of Art. 9) and ``spiCat`` (none);
 - ``consentRecord`` (an extension): the action (``given``, ``changed``,
-  ``withdrawn``), who acted, the scopes granted and declined, and the
-  consent text's version and SHA-256 hash, as the evidence holds them.
+  ``withdrawn``), who acted, the scopes granted and declined, the claims
+  granted and declined by themselves (``claims``, ``declinedClaims``: asked
+  for through the OIDC ``claims`` parameter), and the consent text's version
+  and SHA-256 hash, as the evidence holds them.
 
 The receipt is signed by the provider as a compact JWS (RFC 7515) with the
 key that signs ID tokens, ``typ: consent-receipt+jwt`` and its ``kid``; the
@@ -39,7 +41,7 @@ from dataclasses import dataclass
 from flask import current_app
 from sqlalchemy import select
 
-from idp.catalog import PURPOSES
+from idp.catalog import PURPOSES, scope_of_claim
 from idp.extensions import db
 from idp.models import Client, ConsentRecord, Member, Partner
 from idp.models.types import utcnow
@@ -117,7 +119,8 @@ def build(record: ConsentRecord, public_jwk: dict) -> dict:
     client = db.session.get(Client, record.client_id)
     partner = db.session.get(Partner, client.partner_id)
     member = db.session.get(Member, record.member_id)
-    scopes = record.scope.split()
+    # A claim granted by itself is data of its scope's category too.
+    scopes = [*record.scope.split(), *map(scope_of_claim, record.granted_claims or ())]
     purposes = [
         _purpose(name, scopes, record, partner, primary=index == 0)
         for index, name in enumerate(record.purposes or [])
@@ -156,6 +159,8 @@ def build(record: ConsentRecord, public_jwk: dict) -> dict:
             "actor": record.actor,
             "scope": record.scope,
             "declinedScope": record.declined_scope or "",
+            "claims": list(record.granted_claims or []),
+            "declinedClaims": list(record.declined_claims or []),
             "unlimited": bool(record.unlimited),
             "expiresAt": record.expires_at.isoformat() if record.expires_at else None,
             "textVersion": record.text_version,

@@ -58,6 +58,7 @@ class IdTokenSigner(Protocol):
         access_token: str,
         nonce: str | None = None,
         claims_request: dict | None = None,
+        consent: Consent | None = None,
     ) -> str: ...
 
 
@@ -121,6 +122,7 @@ def issue(grant: TokenGrant, sign_id_token: IdTokenSigner | None = None) -> dict
             issued.access_token,
             nonce=grant.nonce,
             claims_request=grant.claims_request,
+            consent=consent,
         )
     if consent is not None:
         consents.touch(consent)

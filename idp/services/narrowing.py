@@ -8,7 +8,9 @@ miles API stop releasing the item, introspection answers the reduced
 scope than the refresh token's). The refresh grant reads the consent again
 under a row lock after claiming its token, so no refresh that starts after
 the commit returns the item. Required scopes (those of a contract purpose)
-cannot be stopped; withdrawing the whole consent is Revoke access.
+cannot be stopped; withdrawing the whole consent is Revoke access. A claim the
+member granted by itself (asked for through the OIDC ``claims`` parameter) is
+an optional item of its own and stops the same way (``stop_sharing_claim``).
 
 The change is evidence (a ``narrowed`` consent record), an audit event, and a
 notification: an RFC 8417 Security Event Token pushed (RFC 8935) to each
@@ -88,7 +90,14 @@ def optional_scopes(consent: Consent) -> set[str]:
 
 
 def security_event_claims(client: Client, member: Member, consent: Consent, scope: str) -> dict:
-    """The SET of a Stop sharing, less what is set at signing (``iat``, ``jti``)."""
+    """The SET of a Stop sharing, less what is set at signing (``iat``, ``jti``).
+
+    ``scope`` names the item stopped: a scope, or a claim granted by itself. The
+    event's ``claims`` give the new ``scope`` and, when the consent ever had claims
+    granted by themselves, those that remain (``granted_claims``)."""
+    changed: dict = {"scope": consent.scope}
+    if consent.granted_claims or consent.declined_claims:
+        changed["granted_claims"] = list(consent.granted_claims or [])
     return member_event_claims(
         client,
         member,
@@ -98,7 +107,7 @@ def security_event_claims(client: Client, member: Member, consent: Consent, scop
                 "event_timestamp": now,
                 "initiating_entity": "user",
                 "reason_admin": {"en": f"The member stopped sharing {scope}."},
-                "claims": {"scope": consent.scope},
+                "claims": changed,
             },
         },
     )
@@ -122,21 +131,41 @@ def stop_sharing(member_id: str, partner_id: str, scope: str) -> Narrowing:
         raise RequiredItem(
             "This item is needed for the service; revoke access to stop it.", field="scope"
         )
+    return _narrow(member, partner_id, holding, scope, consents.narrow)
+
+
+def stop_sharing_claim(member_id: str, partner_id: str, claim: str) -> Narrowing:
+    """Take a claim the member granted by itself (asked for through the ``claims``
+    parameter) out of their consent at the partner. Commits.
+
+    Such a claim is always optional. Raises ``NotFound`` for an unknown partner and
+    ``NotShared`` for a claim no consent there grants by itself; nothing is written then.
+    """
+    member = db.session.get(Member, member_id)
+    standing = locked_consents_at_partner(member_id, partner_id)
+    holding = [c for c in standing if claim in (c.granted_claims or ())]
+    if member is None or not holding:
+        db.session.rollback()
+        raise NotShared("This partner does not receive this item.", field="claim")
+    return _narrow(member, partner_id, holding, claim, consents.narrow_claim, kind="claim")
+
+
+def _narrow(member, partner_id, holding, item, narrow, kind="scope") -> Narrowing:
     queued = 0
     for consent in holding:
-        consents.narrow(consent, scope)
+        narrow(consent, item)
         client = consent.client
         if client.security_event_uri:
-            claims = security_event_claims(client, member, consent, scope)
+            claims = security_event_claims(client, member, consent, item)
             notifications.queue(client, "security_event", claims, url=client.security_event_uri)
             queued += 1
     audit.record(
         "consent.narrowed",
-        member_id=member_id,
+        member_id=member.id,
         partner_id=partner_id,
-        scope=scope,
+        **{kind: item},
         consent_ids=sorted(c.id for c in holding),
         notifications=queued,
     )
     db.session.commit()
-    return Narrowing(scope, len(holding), queued)
+    return Narrowing(item, len(holding), queued)

@@ -6,8 +6,8 @@ consent, its client, the member, the member's cards). Here one SQLAlchemy Core
 statement reads the token, its consent, its client's version and the member
 together, into plain read-only objects:
 
-- ``ConsentState``: what ``idp.services.consent.covers_issued_tokens`` and
-  ``covered_scopes`` ask of a consent, as stored now;
+- ``ConsentState``: what ``idp.services.consent.covers_issued_tokens``,
+  ``covered_scopes`` and ``covered_claims`` ask of a consent, as stored now;
 - ``MemberClaims`` (bearer calls): the member's claim columns as stored,
   each decrypted only when a claim of a granted scope reads it;
 - the client, from this process's copy when its version is the stored one
@@ -38,13 +38,16 @@ _clients, _members, _cards = Client.__table__, Member.__table__, CardNumber.__ta
 #: call (the driver describes each one anew), so the statements read no more.
 _BEARER_COLUMNS = (
     "id", "client_id", "member_id", "consent_id", "scope", "access_expires_at", "revoked_at",
+    "claims",
 )  # fmt: skip
 #: And what introspection answers and revocation revokes.
 _PRESENTED_COLUMNS = (
     *_BEARER_COLUMNS, "family_id", "access_token_hash", "refresh_token_hash", "token_type",
     "auth_time", "issued_at", "refresh_expires_at", "refresh_used_at",
 )  # fmt: skip
-_CONSENT_COLUMNS = ("scope", "withdrawn_at", "expires_at", "last_used_at", "paused_at")
+_CONSENT_COLUMNS = (
+    "scope", "withdrawn_at", "expires_at", "last_used_at", "paused_at", "granted_claims",
+)  # fmt: skip
 #: Member columns released as claims; read as stored, decrypted on use.
 _CLAIM_COLUMNS = (
     "email", "email_verified", "given_name", "family_name", "gender", "birthdate",
@@ -63,6 +66,8 @@ class ConsentState:
     expires_at: datetime | None
     last_used_at: datetime | None
     paused_at: datetime | None
+    #: Claims the member granted by themselves (``Consent.granted_claims``).
+    granted_claims: list | None
 
     @property
     def scopes(self) -> set[str]:
@@ -133,6 +138,8 @@ class TokenState:
     scope: str
     access_expires_at: datetime
     revoked_at: datetime | None
+    #: The OIDC ``claims`` request (§5.5) of the authorization behind the token.
+    claims: dict | None
     consent: ConsentState | None
     client: ClientRecord | None
     #: The member's id and salt (introspection) or claims too (bearer calls); None without one.

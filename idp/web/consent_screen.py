@@ -15,12 +15,18 @@ from datetime import timedelta
 from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 
-from idp.catalog import PURPOSES, required_scopes
+from idp.catalog import PURPOSES, required_scopes, scope_of_claim
 from idp.models.types import utcnow
 from idp.services import branding
 from idp.services.consent import OFFLINE_SCOPE, ConsentRequest, data_scopes
 from idp.services.consent_evidence import Evidence, evidence_for
-from idp.web.texts import CATEGORY_TEXTS, LEGAL_BASIS_TEXTS, PURPOSE_TEXTS, SCOPE_TEXTS
+from idp.web.texts import (
+    CATEGORY_TEXTS,
+    CLAIM_TEXTS,
+    LEGAL_BASIS_TEXTS,
+    PURPOSE_TEXTS,
+    SCOPE_TEXTS,
+)
 
 
 @dataclass
@@ -28,6 +34,9 @@ class Item:
     scope: str
     label: str
     optional: bool
+    #: Set for a claim asked for by itself (``ConsentRequest.optional_claims``): an optional
+    #: item of ``scope`` that grants only this claim.
+    claim: str | None = None
 
 
 @dataclass
@@ -81,6 +90,7 @@ def build(plan: ConsentRequest, redirect_uri: str | None = None) -> Screen:
     language = str(get_locale() or "en")
     asked = [*plan.required, *plan.optional]
     placed: set[str] = set()
+    placed_claims: set[str] = set()
     groups = []
     purposes = [name for name in client.purposes if name in PURPOSES]
     for name in purposes:
@@ -94,6 +104,11 @@ def build(plan: ConsentRequest, redirect_uri: str | None = None) -> Screen:
             if scope in purpose.scopes and scope not in placed:
                 placed.add(scope)
                 group.items.append(Item(scope, str(SCOPE_TEXTS[scope]), scope in plan.optional))
+        for claim in plan.optional_claims:
+            scope = scope_of_claim(claim)
+            if scope in purpose.scopes and claim not in placed_claims:
+                placed_claims.add(claim)
+                group.items.append(Item(scope, str(CLAIM_TEXTS[claim]), True, claim=claim))
         groups.append(group)
     if plan.keeps_unlimited:
         duration = _("Access lasts without time limit, as you chose before.")
@@ -113,7 +128,7 @@ def build(plan: ConsentRequest, redirect_uri: str | None = None) -> Screen:
         optional_note=_(
             "Items marked optional are yours to choose: untick any you do not want to share."
         )
-        if plan.optional
+        if plan.optional or plan.optional_claims
         else None,
         groups=[g for g in groups if g.items],
         duration=duration,

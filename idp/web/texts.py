@@ -1,4 +1,4 @@
-"""The words for each scope, purpose, legal basis and partner category.
+"""The words for each scope, claim, purpose, legal basis and partner category.
 
 The consent screen asks with them and the account's connected apps show what
 was granted with the same words. Plain words a member understands without
@@ -20,6 +20,27 @@ SCOPE_TEXTS = {
     "miles": _l("Your miles balance"),
     "lhg_profiles": _l("Your linked Lufthansa Group profiles (airline and profile ID)"),
     "offline_access": _l("The partner may also use this data while you are not on its website"),
+}
+
+#: One claim asked for by itself (the OIDC ``claims`` parameter), as one consent item.
+CLAIM_TEXTS = {
+    "name": _l("Your full name"),
+    "given_name": _l("Your first name"),
+    "family_name": _l("Your last name"),
+    "gender": _l("Your gender"),
+    "birthdate": _l("Your date of birth"),
+    "locale": _l("Your preferred language"),
+    "academic_title": _l("Your academic title"),
+    "email": SCOPE_TEXTS["email"],
+    "email_verified": _l("Whether your email address is confirmed"),
+    "phone_number": SCOPE_TEXTS["phone"],
+    "phone_number_verified": _l("Whether your phone number is confirmed"),
+    "address": SCOPE_TEXTS["address"],
+    "card_number": SCOPE_TEXTS["card_number"],
+    "status_tier": _l("Your status level"),
+    "status_miles": _l("Your status miles"),
+    "miles_balance": SCOPE_TEXTS["miles"],
+    "lhg_profiles": SCOPE_TEXTS["lhg_profiles"],
 }
 
 PURPOSE_TEXTS = {

@@ -7,7 +7,8 @@
 2. ``require_approved_client``: before Miles & More approves a client, only the
    partner's own developers may use it; anybody else gets ``access_denied``,
    and so does everybody while the client is suspended.
-3. ``require_consent``: a standing consent covering the request, else the
+3. ``require_consent``: a standing consent covering the request (its scopes and
+   the claims asked for through the ``claims`` parameter), else the
    consent screen (``consent_required`` with ``prompt=none``); once the member
    has answered the screen, their answer; ``access_denied`` while the member
    has paused the partner.
@@ -36,7 +37,7 @@ from idp.models.types import utcnow
 from idp.oauth.authorize.request import AuthorizationRequest
 from idp.oauth.server import current_server
 from idp.services import consent as consents
-from idp.services import restriction
+from idp.services import consent_claims, consent_steps, restriction
 from idp.services.consent_evidence import Evidence
 from idp.services.members import get_member
 from idp.services.registration import is_developer
@@ -132,6 +133,8 @@ class ConsentAnswer:
     allowed_optional: list[str] = field(default_factory=list)
     unlimited: bool = False
     evidence: Evidence | None = None
+    #: The claim items (``consent.claim_items``) left ticked.
+    allowed_claims: list[str] = field(default_factory=list)
 
 
 def require_consent(
@@ -148,15 +151,16 @@ def require_consent(
     if answer is not None:
         return _record(request, sso, answer)
     standing = consents.current_consent(sso.member_id, request.client)
+    claims = consent_claims.claim_items(request.client, request.scopes, request.claims)
     if (
         standing is not None
-        and not consents.scopes_to_ask(standing, request.scopes)
+        and not consents.unanswered(standing, request.scopes, claims)
         and "consent" not in request.prompts
     ):
         return standing
     if "none" in request.prompts:
         raise ConsentRequiredError("The member has not consented to this request.")
-    step = consents.start_step(sso.member_id, sso.id, request.client, request.parameters)
+    step = consent_steps.start_step(sso.member_id, sso.id, request.client, request.parameters)
     hints = {"ui_locales": request.ui_locales} if request.ui_locales else {}
     return redirect(current_server().consent_url(step.id, **hints))
 
@@ -172,4 +176,6 @@ def _record(request: AuthorizationRequest, sso: SSOSession, answer: ConsentAnswe
         answer.allowed_optional,
         answer.unlimited,
         evidence=answer.evidence,
+        claims_request=request.claims,
+        allowed_claims=answer.allowed_claims,
     )
