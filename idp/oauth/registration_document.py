@@ -119,7 +119,9 @@ def read_metadata(document: dict) -> ClientRequest:
             "backchannel_logout_session_required is true or false.",
             "backchannel_logout_session_required",
         )
-    require_par = document.get("require_pushed_authorization_requests", False)
+    # RFC 9126 §6: false when absent (or null).
+    require_par = document.get("require_pushed_authorization_requests")
+    require_par = False if require_par is None else require_par
     if not isinstance(require_par, bool):
         raise InvalidInput(
             "require_pushed_authorization_requests is true or false.",
