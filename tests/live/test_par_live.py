@@ -126,7 +126,7 @@ def test_one_request_uri_presented_by_several_browsers_at_once_lets_one_in(
             request_uri, _state = push(rp, metadata, generate_token(48), "n")
             url = authorization_url(metadata, partner.client_id, request_uri)
             browsers = [Browser() for _ in range(4)]
-            outcome = at_the_same_moment([lambda http=http: http.get(url) for http in browsers])
+            outcome = at_the_same_moment([lambda h=http, u=url: h.get(u) for http in browsers])
             assert outcome.failures == [] and outcome.server_errors == []
             statuses = sorted(r.status_code for r in outcome.responses)
             assert statuses == [302, 400, 400, 400], [
