@@ -50,20 +50,21 @@ def upgrade():
         batch_op.create_index(
             batch_op.f("ix_pushed_authorization_requests_expires_at"), ["expires_at"], unique=False
         )
-    with op.batch_alter_table("clients", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column(
-                "require_pushed_authorization_requests",
-                sa.Boolean(),
-                server_default=sa.false(),
-                nullable=False,
-            )
-        )
+    # Plain ALTER TABLE (as in 0002): a batch operation would copy ``clients`` on SQLite,
+    # and dropping the copied table fails on the foreign keys that point at it.
+    op.add_column(
+        "clients",
+        sa.Column(
+            "require_pushed_authorization_requests",
+            sa.Boolean(),
+            server_default=sa.false(),
+            nullable=False,
+        ),
+    )
 
 
 def downgrade():
-    with op.batch_alter_table("clients", schema=None) as batch_op:
-        batch_op.drop_column("require_pushed_authorization_requests")
+    op.drop_column("clients", "require_pushed_authorization_requests")
     with op.batch_alter_table("pushed_authorization_requests", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_pushed_authorization_requests_expires_at"))
         batch_op.drop_index(batch_op.f("ix_pushed_authorization_requests_client_id"))
