@@ -195,3 +195,30 @@ def test_the_lifetime_is_a_setting(oauth, rp, app, monkeypatch):
     with app.app_context():
         row = db.session.scalars(select(PushedAuthorizationRequest)).one()
         assert abs((row.expires_at - row.created_at).total_seconds() - 30) < 1
+
+
+def test_prompt_login_in_a_pushed_request_logs_in_again_and_comes_back(oauth, rp, member_id):
+    oauth.login(member_id)
+    uri = pushed_uri(oauth, rp, prompt="login", state="again")
+    back = next_path(authorize_with(oauth.http, rp.client_id, uri))
+    assert parse_qs(urlsplit(back).query)["request_uri"] == [uri]
+    oauth.login(member_id)
+    result = redirect_params(oauth.answer(oauth.http.get(back)))
+    assert result["state"] == "again" and "code" in result
+
+
+def test_the_consent_screen_holds_the_request_and_spends_the_reference(oauth, rp, member_id):
+    oauth.login(member_id)
+    uri = pushed_uri(oauth, rp, state="on-screen")
+    to_consent = authorize_with(oauth.http, rp.client_id, uri)
+    # From here the consent step carries the pushed parameters; the reference is done.
+    invalid_request_uri_page(authorize_with(oauth.http, rp.client_id, uri))
+    result = redirect_params(oauth.answer(to_consent))
+    assert result["state"] == "on-screen" and "code" in result
+
+
+def test_a_denial_goes_back_with_the_pushed_state(oauth, rp, member_id):
+    oauth.login(member_id)
+    uri = pushed_uri(oauth, rp, state="no-thanks")
+    result = redirect_params(oauth.answer(authorize_with(oauth.http, rp.client_id, uri), "deny"))
+    assert result["error"] == "access_denied" and result["state"] == "no-thanks"
