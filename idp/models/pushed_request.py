@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, String
+from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from idp.extensions import db
-from idp.models.types import UTCDateTime, utcnow
+from idp.models.types import EncryptedJSON, UTCDateTime, utcnow
 
 
 class PushedAuthorizationRequest(db.Model):
@@ -25,8 +25,9 @@ class PushedAuthorizationRequest(db.Model):
     #: SHA-256 of the random part of the ``request_uri``.
     reference_hash: Mapped[str] = mapped_column(String(64), unique=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
-    #: The authorization request's parameters, each with every value it was sent with.
-    parameters: Mapped[dict] = mapped_column(JSON)
+    #: The authorization request's parameters, each with every value it was sent with;
+    #: encrypted, since ``login_hint`` and ``id_token_hint`` name the member.
+    parameters: Mapped[dict] = mapped_column(EncryptedJSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     #: When a browser first presented the ``request_uri`` at the authorization endpoint.

@@ -1,7 +1,7 @@
 """Pushed authorization requests (RFC 9126).
 
-- ``pushed_authorization_requests``: the parameters a client pushed, under the
-  hash of the ``request_uri`` it was given; single use, short-lived.
+- ``pushed_authorization_requests``: the parameters a client pushed (encrypted),
+  under the hash of the ``request_uri`` it was given; single use, short-lived.
 - ``clients.require_pushed_authorization_requests`` (RFC 9126 §6): the client's
   authorization requests are accepted only through a pushed request. Existing
   clients keep accepting plain ones.
@@ -26,7 +26,8 @@ def upgrade():
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("reference_hash", sa.String(length=64), nullable=False),
         sa.Column("client_id", sa.Integer(), nullable=False),
-        sa.Column("parameters", sa.JSON(), nullable=False),
+        # EncryptedJSON: ciphertext of the JSON document.
+        sa.Column("parameters", sa.Text(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),

@@ -6,7 +6,7 @@ Every bad push is an OAuth error in JSON (§2.3) and stores nothing.
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from werkzeug.datastructures import MultiDict
 
 from idp.extensions import db
@@ -188,3 +188,12 @@ def jwt_rp(oauth, client_key):
         token_endpoint_auth_method="private_key_jwt",
         jwks={"keys": [client_key.as_dict(private=False)]},
     )
+
+
+def test_the_pushed_parameters_are_ciphertext_at_rest(oauth, rp, app):
+    assert push(oauth, rp, login_hint="anna@example.com").status_code == 201
+    with app.app_context():
+        stored = db.session.execute(
+            text("SELECT parameters FROM pushed_authorization_requests")
+        ).scalar_one()
+    assert "anna@example.com" not in stored and stored.startswith("gAAAAA")
