@@ -81,11 +81,11 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         asked = self.authorization_request
         # RFC 9126 §7.3: one code per pushed request; it commits with the code.
         if asked.pushed_id is not None and not pushed_requests.complete(asked.pushed_id):
-            raise InvalidRequestError(
-                "The request_uri was used already.",
-                redirect_uri=asked.redirect_uri,
-                state=asked.state,
+            error = InvalidRequestError(
+                "The request_uri was used already.", redirect_uri=asked.redirect_uri
             )
+            error.asked_state = asked.state
+            raise error
         codes.save(
             code,
             client=asked.client,

@@ -133,9 +133,14 @@ def _echo_state(request, error: OAuth2Error) -> OAuth2Error:
     """The request's ``state`` on its error (RFC 6749 §4.1.2.1).
 
     A ``state`` that is not text (a NUL, bytes that were not UTF-8) is not what the
-    client sent, so it is left out rather than echoed in a changed form.
+    client sent, so it is left out rather than echoed in a changed form. An error
+    bound to a validated request carries that request's ``state`` as ``asked_state``
+    (None when it had none): a pushed request's is not the query's (RFC 9126 §4).
     """
-    state = error.state or request.payload.state
+    if hasattr(error, "asked_state"):
+        state = error.asked_state
+    else:
+        state = error.state or request.payload.state
     error.state = state if is_text(state) else None
     return error
 

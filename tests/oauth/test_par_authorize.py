@@ -222,3 +222,9 @@ def test_a_denial_goes_back_with_the_pushed_state(oauth, rp, member_id):
     uri = pushed_uri(oauth, rp, state="no-thanks")
     result = redirect_params(oauth.answer(authorize_with(oauth.http, rp.client_id, uri), "deny"))
     assert result["error"] == "access_denied" and result["state"] == "no-thanks"
+
+
+def test_a_state_in_the_query_is_not_echoed_for_a_pushed_request_without_one(oauth, rp):
+    uri = pushed_uri(oauth, rp, prompt="none", state=None)
+    result = redirect_params(authorize_with(oauth.http, rp.client_id, uri, state="from-query"))
+    assert result["error"] == "login_required" and "state" not in result
