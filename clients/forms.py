@@ -94,6 +94,9 @@ class ClientForm(FlaskForm):
         choices=[SelectChoice(m, AUTH_METHOD_TEXTS[m]) for m in TOKEN_ENDPOINT_AUTH_METHODS],
         default="client_secret_basic",
     )
+    require_pushed_authorization_requests = BooleanField(
+        _l("Accept only pushed authorization requests (PAR)")
+    )
     jwks = TextAreaField(_l("Public keys (JWKS as JSON)"), validators=[Text(), Length(max=20000)])
     jwks_uri = _url(_l("JWKS URL"))
     access_token_ttl = StringField(
@@ -120,6 +123,9 @@ class ClientForm(FlaskForm):
         self.offline_access.data = "offline_access" in client.scopes
         self.public.data = client.token_endpoint_auth_method == "none"
         self.token_endpoint_auth_method.data = client.token_endpoint_auth_method
+        self.require_pushed_authorization_requests.data = (
+            client.require_pushed_authorization_requests
+        )
         self.jwks.data = json.dumps(client.jwks, indent=2) if client.jwks else ""
         self.jwks_uri.data = client.jwks_uri or ""
         self.access_token_ttl.data = str(client.access_token_ttl)
@@ -153,6 +159,9 @@ class ClientForm(FlaskForm):
         if base.grant_types is not None and public:
             kept = [grant for grant in base.grant_types if grant != "client_credentials"]
             base.grant_types = kept or None
+        base.require_pushed_authorization_requests = bool(
+            self.require_pushed_authorization_requests.data
+        )
         base.jwks = _jwks(self.jwks.data)
         base.jwks_uri = _optional(self.jwks_uri.data)
         base.access_token_ttl = _seconds(self.access_token_ttl.data, "access_token_ttl")

@@ -79,6 +79,10 @@ class Settings:
     account_link_rate_limit: str = defaults.ACCOUNT_LINK_RATE_LIMIT
     #: How recent a login must be for security settings (recovery codes, ...), in seconds.
     recent_login_seconds: int = defaults.RECENT_LOGIN_SECONDS
+    #: Lifetime of a pushed authorization request's ``request_uri`` (RFC 9126 §2.2), in seconds.
+    par_lifetime_seconds: int = defaults.PUSHED_REQUEST_SECONDS
+    #: Whether every client must push its authorization requests (RFC 9126 §5).
+    require_par: bool = False
     #: Reverse proxies in front of the provider whose X-Forwarded-* headers are trusted.
     trusted_proxies: int = 0
     #: Days a deleted account's consent evidence stays blocked (default 10 years: the longest
@@ -256,6 +260,23 @@ def _validate_email_change_seconds(raw: str) -> int:
     return int(raw)
 
 
+def _validate_par_lifetime(raw: str) -> int:
+    if not re.fullmatch(r"[0-9]{1,4}", raw) or not 10 <= int(raw) <= 600:
+        raise ConfigError(
+            "IDP_PAR_LIFETIME_SECONDS must be a whole number of seconds from 10 to 600"
+        )
+    return int(raw)
+
+
+def _validate_flag(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be true or false")
+
+
 def _validate_days(name: str, raw: str) -> int:
     if not re.fullmatch(r"[0-9]{1,6}", raw) or int(raw) < 1:
         raise ConfigError(f"{name} must be a whole number of days, at least 1")
@@ -284,6 +305,12 @@ def load_settings(environ: dict[str, str] | None = None, **overrides) -> Setting
     email_change = _env("IDP_EMAIL_CHANGE_SECONDS", environ)
     if email_change:
         values["email_change_seconds"] = _validate_email_change_seconds(email_change.strip())
+    par_lifetime = _env("IDP_PAR_LIFETIME_SECONDS", environ)
+    if par_lifetime:
+        values["par_lifetime_seconds"] = _validate_par_lifetime(par_lifetime.strip())
+    require_par = _env("IDP_REQUIRE_PAR", environ)
+    if require_par:
+        values["require_par"] = _validate_flag("IDP_REQUIRE_PAR", require_par)
     for variable, name in (
         ("IDP_EVIDENCE_RETENTION_DAYS", "evidence_retention_days"),
         ("IDP_AUDIT_RETENTION_DAYS", "audit_retention_days"),
@@ -345,6 +372,8 @@ ENVIRONMENT = {
     "IDP_MAIL_SENDER": "sender address of outgoing mail",
     "IDP_TRUSTED_PROXIES": "how many reverse proxies in front set X-Forwarded-For (default 0)",
     "IDP_EMAIL_CHANGE_SECONDS": "how long the link confirming a new email address works",
+    "IDP_PAR_LIFETIME_SECONDS": "lifetime of a pushed authorization request (default 60)",
+    "IDP_REQUIRE_PAR": "whether every client must push its authorization requests (RFC 9126)",
     "IDP_EVIDENCE_RETENTION_DAYS": "days a deleted account's consent evidence stays blocked",
     "IDP_AUDIT_RETENTION_DAYS": "days a deleted account's audit events stay blocked",
 }

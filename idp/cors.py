@@ -1,7 +1,7 @@
 """CORS for the endpoints a browser-based public client calls (Fetch standard, CORS protocol).
 
 Discovery and the key set are public documents: any origin may read them.
-Token, userinfo and revocation answer only the origins of registered redirect
+Token, pushed authorization requests, userinfo and revocation answer only the origins of registered redirect
 URIs (``scheme://host[:port]`` of any client's), never with credentials: a
 public client sends its tokens in the body or the Authorization header, and
 the SSO cookie must never travel with these requests. Introspection is for
@@ -31,7 +31,12 @@ from idp.models import Client
 
 #: Endpoint → the methods a browser may use on it.
 PUBLIC_DOCUMENTS = {"oauth.discovery": "GET", "oauth.jwks": "GET"}
-PARTNER_ENDPOINTS = {"oauth.token": "POST", "oidc.userinfo": "GET, POST", "oauth.revoke": "POST"}
+PARTNER_ENDPOINTS = {
+    "oauth.token": "POST",
+    "oauth.par": "POST",
+    "oidc.userinfo": "GET, POST",
+    "oauth.revoke": "POST",
+}
 ALLOWED_HEADERS = "Authorization, Content-Type, DPoP"
 #: Userinfo explains a refused token in WWW-Authenticate (RFC 6750 §3).
 EXPOSED_HEADERS = "WWW-Authenticate"

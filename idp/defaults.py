@@ -36,6 +36,14 @@ CLIENT_JWKS_CACHE_SECONDS = 5 * _MINUTE
 #: ``max-age`` of the public documents: discovery metadata and the provider's key set.
 PUBLIC_DOCUMENT_CACHE_SECONDS = 5 * _MINUTE
 
+# -- pushed authorization requests (RFC 9126) -------------------------------------------
+
+#: Lifetime of a ``request_uri`` until a browser first uses it (a setting; RFC 9126 §2.2).
+PUSHED_REQUEST_SECONDS = 60
+#: How long the browser that first used a ``request_uri`` may come back with it (after
+#: logging in, say) until a code is issued for it.
+PUSHED_REQUEST_HOLD_SECONDS = 10 * _MINUTE
+
 # -- the consent step ------------------------------------------------------------------
 
 #: How long an authorization request waits on the consent screen for the member's answer.

@@ -27,6 +27,7 @@ from idp.models import (
     OutgoingMail,
     PartnerNotification,
     PasskeyChallenge,
+    PushedAuthorizationRequest,
     SSOSession,
     Token,
     UpstreamRequest,
@@ -39,6 +40,7 @@ PURGED_TABLES = (
     "tokens",
     "authorization_codes",
     "consent_steps",
+    "pushed_authorization_requests",
     "sso_sessions",
     "client_assertions",
     "email_codes",
@@ -54,6 +56,7 @@ MODELS = {
     "tokens": Token,
     "authorization_codes": AuthorizationCode,
     "consent_steps": ConsentStep,
+    "pushed_authorization_requests": PushedAuthorizationRequest,
     "sso_sessions": SSOSession,
     "client_assertions": ClientAssertion,
     "email_codes": EmailCode,
@@ -234,6 +237,23 @@ def seed() -> Seeded:
     step(False, used_at=long_ago)
     step(True, expires_at=recently)
     step(True)
+
+    # Pushed authorization requests (RFC 9126).
+    def pushed(keep: bool, **fields):
+        values = dict(
+            reference_hash=_hash(),
+            client_id=client.id,
+            parameters={},
+            created_at=long_ago,
+            expires_at=later,
+        )
+        values.update(fields)
+        return add("pushed_authorization_requests", PushedAuthorizationRequest(**values), keep)
+
+    pushed(False, expires_at=long_ago)
+    pushed(False, expires_at=long_ago, used_at=long_ago, completed_at=long_ago)
+    pushed(True, expires_at=recently, used_at=recently)  # its browser may still be coming back
+    pushed(True)
 
     # SSO sessions.
     def session(keep: bool, **fields):

@@ -712,3 +712,25 @@ def test_clients_update_keeps_or_changes_first_party(runner, app_ctx):
     db.session.expire_all()
     changed = get_client(client.client_id)
     assert not changed.first_party and changed.subject_type == "pairwise"
+
+
+def test_clients_create_and_update_set_the_pushed_request_requirement(runner, app_ctx):
+    partner = make_partner("PAR Shop", "partner_company")
+    created = runner.invoke(
+        args=[
+            "clients", "create", "--partner-id", partner.id, "--name", "Strict",
+            "--redirect-uri", "https://shop.example/cb", "--scope", "openid", "--require-par",
+            "--json",
+        ]
+    )  # fmt: skip
+    assert created.exit_code == 0, created.output
+    client_id = json.loads(created.stdout)["client_id"]
+    assert get_client(client_id).require_pushed_authorization_requests is True
+    kept = runner.invoke(args=["clients", "update", client_id, "--name", "Still strict"])
+    assert kept.exit_code == 0, kept.output
+    db.session.expire_all()
+    assert get_client(client_id).require_pushed_authorization_requests is True
+    cleared = runner.invoke(args=["clients", "update", client_id, "--no-require-par"])
+    assert cleared.exit_code == 0, cleared.output
+    db.session.expire_all()
+    assert get_client(client_id).require_pushed_authorization_requests is False

@@ -87,12 +87,31 @@ def test_keys_from_the_environment_are_used_and_nothing_is_written(tmp_path):
         ("IDP_LHG_PROVIDERS", '{"airline": "LH"}', "must be a JSON list"),
         ("IDP_LHG_PROVIDERS", '[{"airline": "LH"}]', "needs airline, issuer"),
         ("IDP_TRUSTED_PROXIES", "-1", "whole number"),
+        ("IDP_PAR_LIFETIME_SECONDS", "5", "from 10 to 600"),
+        ("IDP_PAR_LIFETIME_SECONDS", "601", "from 10 to 600"),
+        ("IDP_PAR_LIFETIME_SECONDS", "1m", "from 10 to 600"),
+        ("IDP_REQUIRE_PAR", "sometimes", "true or false"),
     ],
 )
 def test_bad_settings_are_refused_with_a_clear_message(tmp_path, variable, value, message):
     with pytest.raises(ConfigError, match=re.escape(message)) as caught:
         load_settings(environ={"IDP_INSTANCE_PATH": str(tmp_path), variable: value})
     assert variable in str(caught.value)
+
+
+def test_pushed_authorization_request_settings(tmp_path):
+    defaults = load_settings(environ={"IDP_INSTANCE_PATH": str(tmp_path)})
+    assert defaults.par_lifetime_seconds == 60 and defaults.require_par is False
+    chosen = load_settings(
+        environ={
+            "IDP_INSTANCE_PATH": str(tmp_path),
+            "IDP_PAR_LIFETIME_SECONDS": "90",
+            "IDP_REQUIRE_PAR": "true",
+        }
+    )
+    assert chosen.par_lifetime_seconds == 90 and chosen.require_par is True
+    off = load_settings(environ={"IDP_INSTANCE_PATH": str(tmp_path), "IDP_REQUIRE_PAR": "0"})
+    assert off.require_par is False
 
 
 def test_a_bad_data_key_is_refused_even_after_a_good_one(tmp_path):

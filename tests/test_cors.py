@@ -36,7 +36,12 @@ def preflight(client, path, origin, method="POST", headers="authorization, conte
 
 @pytest.mark.parametrize(
     ("path", "methods"),
-    [("/oauth/token", "POST"), ("/oauth/userinfo", "GET, POST"), ("/oauth/revoke", "POST")],
+    [
+        ("/oauth/token", "POST"),
+        ("/oauth/par", "POST"),
+        ("/oauth/userinfo", "GET, POST"),
+        ("/oauth/revoke", "POST"),
+    ],
 )
 def test_a_registered_origin_may_call_the_partner_endpoints(client, spa, path, methods):
     origin, _ = spa

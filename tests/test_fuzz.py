@@ -44,6 +44,7 @@ EXAMPLES = int(os.environ.get("IDP_TEST_FUZZ_EXAMPLES", "1000"))
 #: Endpoints for machines: every answer, errors included, is JSON.
 JSON_ENDPOINTS = {
     "oauth.token",
+    "oauth.par",
     "oauth.revoke",
     "oauth.introspect",
     "oauth.jwks",

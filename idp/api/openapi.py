@@ -1,7 +1,7 @@
 """``GET /api/openapi.json``: an OpenAPI 3.1 document of the partner-facing JSON APIs.
 
-Registration (RFC 7591/7592), token, introspection, revocation, UserInfo and
-the miles API. Paths are the ones discovery names; every answer an endpoint
+Registration (RFC 7591/7592), pushed authorization requests (RFC 9126), token,
+introspection, revocation, UserInfo and the miles API. Paths are the ones discovery names; every answer an endpoint
 can give is listed with its media type, so a generated client (and the
 schemathesis run in the tests) knows each of them.
 """
@@ -109,6 +109,18 @@ def _paths() -> dict:
     return {
         "/oauth/register": registration,
         "/oauth/register/{client_id}": configuration,
+        "/oauth/par": {
+            "post": {
+                "operationId": "pushAuthorizationRequest",
+                "summary": "Push an authorization request, get its request_uri (RFC 9126 §2).",
+                "security": CLIENT_AUTH,
+                "requestBody": _form("PushedRequest"),
+                "responses": {
+                    "201": _json("PushedRequestResponse", "The request_uri."),
+                    **OAUTH_ERRORS,
+                },
+            }
+        },
         "/oauth/token": {
             "post": {
                 "operationId": "token",

@@ -2,7 +2,8 @@
 
 Client metadata follows RFC 7591 §2 and OIDC Registration §2, with this
 provider's own ``purposes``, ``access_token_ttl``, ``grant_ttl`` and
-``security_event_uri``; tokens RFC 6749 §5.1, introspection RFC 7662 §2.2.
+``security_event_uri``; tokens RFC 6749 §5.1, introspection RFC 7662 §2.2, pushed
+authorization requests RFC 9126 §2.
 """
 
 from __future__ import annotations
@@ -51,6 +52,10 @@ CLIENT_METADATA = {
         "sector_identifier_uri": _URI,
         "backchannel_logout_uri": _URI,
         "backchannel_logout_session_required": {"type": "boolean"},
+        "require_pushed_authorization_requests": {
+            "type": "boolean",
+            "description": "Authorization requests only through /oauth/par (RFC 9126 §6).",
+        },
         "security_event_uri": _URI,
         "logo_uri": _URI,
         "client_uri": _URI,
@@ -113,6 +118,44 @@ TOKEN_REQUEST = {
         "client_secret": {"type": "string"},
         "client_assertion_type": {"type": "string"},
         "client_assertion": {"type": "string"},
+    },
+}
+
+PUSHED_REQUEST = {
+    "type": "object",
+    "description": "RFC 9126 §2.1: the parameters of an authorization request (OIDC Core "
+    "§3.1.2.1), and the client's authentication. request_uri cannot be pushed.",
+    "required": ["response_type", "redirect_uri", "scope"],
+    "properties": {
+        "response_type": {"type": "string", "enum": ["code"]},
+        "client_id": {"type": "string"},
+        "redirect_uri": {"type": "string"},
+        "scope": {"type": "string"},
+        "state": {"type": "string"},
+        "nonce": {"type": "string"},
+        "code_challenge": {"type": "string"},
+        "code_challenge_method": {"type": "string", "enum": ["S256"]},
+        "prompt": {"type": "string"},
+        "max_age": {"type": "string"},
+        "login_hint": {"type": "string"},
+        "ui_locales": {"type": "string"},
+        "acr_values": {"type": "string"},
+        "claims": {"type": "string"},
+        "id_token_hint": {"type": "string"},
+        "client_secret": {"type": "string"},
+        "client_assertion_type": {"type": "string"},
+        "client_assertion": {"type": "string"},
+    },
+}
+
+PUSHED_REQUEST_RESPONSE = {
+    "type": "object",
+    "description": "RFC 9126 §2.2: send the member to the authorization endpoint with "
+    "client_id and this request_uri, once, within expires_in seconds.",
+    "required": ["request_uri", "expires_in"],
+    "properties": {
+        "request_uri": {"type": "string"},
+        "expires_in": {"type": "integer"},
     },
 }
 
@@ -183,6 +226,8 @@ SCHEMAS = {
     "ClientInformation": CLIENT_INFORMATION,
     "OAuthError": OAUTH_ERROR,
     "Problem": PROBLEM,
+    "PushedRequest": PUSHED_REQUEST,
+    "PushedRequestResponse": PUSHED_REQUEST_RESPONSE,
     "TokenRequest": TOKEN_REQUEST,
     "TokenResponse": TOKEN_RESPONSE,
     "TokenPresented": TOKEN_PRESENTED,

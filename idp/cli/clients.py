@@ -85,6 +85,12 @@ def metadata_options(create: bool):
             click.option("--logo-uri", default=None, help="An https logo."),
             click.option("--client-uri", default=None, help="The partner's website."),
             click.option(
+                "--require-par/--no-require-par",
+                "require_pushed_authorization_requests",
+                default=None,
+                help="Accept only pushed authorization requests (RFC 9126 §6).",
+            ),
+            click.option(
                 "--first-party/--not-first-party",
                 default=None,
                 help="A Miles & More site: public subject ids (changing it changes the "
@@ -111,6 +117,7 @@ SIMPLE_FIELDS = (
     "tos_uri",
     "logo_uri",
     "client_uri",
+    "require_pushed_authorization_requests",
     "first_party",
 )
 

@@ -16,6 +16,7 @@ from idp.models.notification import PartnerNotification
 from idp.models.partner import Partner, PartnerDeveloper
 from idp.models.partner_access import PartnerAccess
 from idp.models.passkey import Passkey, PasskeyChallenge
+from idp.models.pushed_request import PushedAuthorizationRequest
 from idp.models.registration import InitialAccessToken
 from idp.models.signing_key import SigningKey
 from idp.models.sso import SSOSession
@@ -61,4 +62,5 @@ __all__ = [
     "PartnerAccess",
     "Passkey",
     "PasskeyChallenge",
+    "PushedAuthorizationRequest",
 ]

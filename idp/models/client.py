@@ -18,7 +18,17 @@ import hmac
 from datetime import datetime
 
 from authlib.oauth2.rfc6749 import ClientMixin
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from idp import defaults
@@ -146,6 +156,10 @@ class Client(db.Model, ClientRules):
     tos_uri: Mapped[str | None] = mapped_column(Text)
     #: Miles & More's own sites: public subject identifiers.
     first_party: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: RFC 9126 §6: authorization requests only through a pushed authorization request.
+    require_pushed_authorization_requests: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -14,18 +14,19 @@ from datetime import timedelta
 
 from authlib.common.urls import add_params_to_uri
 from authlib.oauth2.rfc6749 import grants
-from authlib.oauth2.rfc6749.errors import AccessDeniedError, InvalidGrantError
+from authlib.oauth2.rfc6749.errors import AccessDeniedError, InvalidGrantError, InvalidRequestError
 
 from idp import defaults
 from idp.extensions import db
 from idp.models import AuthorizationCode, Consent, Member, SSOSession
 from idp.models.types import utcnow
 from idp.oauth.authorize import checks
+from idp.oauth.authorize.request import FRONT, STORED
 from idp.oauth.claims import ACR_TWO_FACTOR
 from idp.oauth.client_auth import AUTH_METHODS
 from idp.oauth.id_token import issue_id_token
-from idp.oauth.requests import parameter_lists
-from idp.services import codes, issuance, tokens
+from idp.oauth.requests import StoredAuthorizationRequest, parameter_lists
+from idp.services import codes, issuance, pushed_requests, tokens
 from idp.services import consent as consents
 from idp.services.issuance import Authentication
 
@@ -57,7 +58,8 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         """Repeated parameters are refused by ``checks`` in their place in the order."""
 
     def validate_authorization_request(self) -> str:
-        authorization_request = checks.validate(parameter_lists(self.request.payload))
+        channel = STORED if isinstance(self.request, StoredAuthorizationRequest) else FRONT
+        authorization_request = checks.validate(parameter_lists(self.request.payload), channel)
         self.authorization_request = authorization_request
         self.request.client = authorization_request.client
         self.request.scope = authorization_request.scope
@@ -77,6 +79,13 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
     def save_authorization_code(self, code: str, request) -> None:
         authorization: Authorization = request.user
         asked = self.authorization_request
+        # RFC 9126 §7.3: one code per pushed request; it commits with the code.
+        if asked.pushed_id is not None and not pushed_requests.complete(asked.pushed_id):
+            error = InvalidRequestError(
+                "The request_uri was used already.", redirect_uri=asked.redirect_uri
+            )
+            error.asked_state = asked.state
+            raise error
         codes.save(
             code,
             client=asked.client,

@@ -137,8 +137,9 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
         super().__init__(validate_jti=True, leeway=30)
 
     def get_audiences(self):
+        # RFC 9126 §2: the pushed authorization request endpoint's URL identifies us too.
         issuer = current_app.config["IDP"].issuer
-        return [issuer, f"{issuer}/oauth/token"]
+        return [issuer, f"{issuer}/oauth/token", f"{issuer}/oauth/par"]
 
     def resolve_client_public_key(self, client):
         if client.token_endpoint_auth_method != self.CLIENT_AUTH_METHOD:

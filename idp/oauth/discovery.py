@@ -19,6 +19,7 @@ from idp.services.signing_keys import ALGORITHMS
 #: by their own packages; they are listed here so partners find them.
 PATHS = {
     "authorization_endpoint": "/oauth/authorize",
+    "pushed_authorization_request_endpoint": "/oauth/par",
     "token_endpoint": "/oauth/token",
     "userinfo_endpoint": "/oauth/userinfo",
     "jwks_uri": "/oauth/jwks.json",
@@ -34,7 +35,8 @@ def _claims_supported() -> list[str]:
     return list(dict.fromkeys([*ID_TOKEN_CLAIMS, *member_claims]))
 
 
-def provider_metadata(issuer: str) -> dict:
+def provider_metadata(issuer: str, require_par: bool = False) -> dict:
+    """The metadata; ``require_par`` is ``IDP_REQUIRE_PAR`` (RFC 9126 §5)."""
     metadata: dict = {"issuer": issuer}
     metadata.update({name: issuer + path for name, path in PATHS.items()})
     metadata.update(
@@ -58,7 +60,9 @@ def provider_metadata(issuer: str) -> dict:
             "claim_types_supported": ["normal"],
             "claims_parameter_supported": True,
             "request_parameter_supported": False,
+            # OIDC's request_uri (a request object by reference) is not; RFC 9126's is.
             "request_uri_parameter_supported": False,
+            "require_pushed_authorization_requests": require_par,
             "authorization_response_iss_parameter_supported": True,
             "ui_locales_supported": list(LOCALES),
             "backchannel_logout_supported": True,

@@ -1,4 +1,5 @@
-"""The protocol endpoints: authorization, token, revocation, introspection, keys, discovery.
+"""The protocol endpoints: authorization, pushed requests, token, revocation, introspection,
+keys, discovery.
 
 Every route here is rate limited per address (``IDP_API_RATE_LIMIT``). The
 back-channel POSTs authenticate clients instead of carrying a CSRF token, and
@@ -25,6 +26,13 @@ limiter.limit(api_rate_limit)(blueprint)
 @csrf.exempt
 def authorize():
     return authorization_endpoint()
+
+
+@blueprint.route("/oauth/par", methods=["GET", "POST"])
+@csrf.exempt
+def par():
+    """RFC 9126 §2; a GET gets an OAuth error (``check_back_channel_parameters``)."""
+    return current_server().create_endpoint_response("pushed_authorization")
 
 
 @blueprint.route("/oauth/token", methods=["GET", "POST"])

@@ -58,7 +58,8 @@ def discovery_document() -> Document:
     extensions = current_app.extensions
     document = extensions.get(_DISCOVERY)
     if document is None:
-        document = Document.of(provider_metadata(current_app.config["IDP"].issuer))
+        settings = current_app.config["IDP"]
+        document = Document.of(provider_metadata(settings.issuer, settings.require_par))
         extensions[_DISCOVERY] = document
     return document
 

@@ -119,6 +119,14 @@ def read_metadata(document: dict) -> ClientRequest:
             "backchannel_logout_session_required is true or false.",
             "backchannel_logout_session_required",
         )
+    # RFC 9126 §6: false when absent (or null).
+    require_par = document.get("require_pushed_authorization_requests")
+    require_par = False if require_par is None else require_par
+    if not isinstance(require_par, bool):
+        raise InvalidInput(
+            "require_pushed_authorization_requests is true or false.",
+            "require_pushed_authorization_requests",
+        )
     jwks = document.get("jwks")
     if jwks is not None and not isinstance(jwks, dict):
         raise InvalidInput("jwks is a JWK set object.", "jwks")
@@ -142,6 +150,7 @@ def read_metadata(document: dict) -> ClientRequest:
         grant_types=grant_types,
         jwks=jwks,
         backchannel_logout_session_required=session_required,
+        require_pushed_authorization_requests=require_par,
     )
     for name in STRINGS:
         if name not in ("client_name", "scope", "subject_type") and values[name] is not None:
@@ -207,6 +216,7 @@ SHOWN = (
     "client_uri",
     "policy_uri",
     "tos_uri",
+    "require_pushed_authorization_requests",
 )
 
 

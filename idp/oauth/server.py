@@ -1,7 +1,8 @@
 """Registers every grant and endpoint of the authorization server, in one place.
 
 Grants: authorization code (with S256 PKCE), refresh token, client
-credentials. Endpoints: revocation (RFC 7009), introspection (RFC 7662).
+credentials. Endpoints: revocation (RFC 7009), introspection (RFC 7662),
+pushed authorization requests (RFC 9126).
 Client authentication: client_secret_basic, client_secret_post,
 private_key_jwt, none. Every authorization response carries ``iss`` (RFC 9207).
 Each application gets its own server object, found with ``current_server()``;
@@ -25,6 +26,7 @@ from idp.oauth.authorization_code import AuthorizationCodeGrant
 from idp.oauth.client_auth import ClientAuthentication, PrivateKeyJWT, query_client
 from idp.oauth.client_credentials import ClientCredentialsGrant
 from idp.oauth.introspection import IntrospectionEndpoint
+from idp.oauth.par import PushedAuthorizationEndpoint
 from idp.oauth.pkce import S256CodeChallenge
 from idp.oauth.refresh_token import RefreshTokenGrant
 from idp.oauth.requests import LiveRequest
@@ -69,6 +71,19 @@ class AuthorizationServer(FlaskAuthorizationServer):
         if isinstance(request, OAuth2Request):
             return request
         return LiveRequest(flask_request, issuer())
+
+    def get_consent_grant(self, request=None, end_user=None):
+        """Authlib's, but an error keeps the ``state`` of the request the checks read.
+
+        Authlib sets the query's ``state`` on every error; a pushed request's
+        ``state`` is in its pushed parameters (RFC 9126 §4), not in the query.
+        """
+        try:
+            return super().get_consent_grant(request, end_user)
+        except OAuth2Error as error:
+            if hasattr(error, "asked_state"):
+                error.state = error.asked_state
+            raise
 
     def create_token_response(self, request=None):
         request = self.create_oauth2_request(request)
@@ -118,9 +133,14 @@ def _echo_state(request, error: OAuth2Error) -> OAuth2Error:
     """The request's ``state`` on its error (RFC 6749 §4.1.2.1).
 
     A ``state`` that is not text (a NUL, bytes that were not UTF-8) is not what the
-    client sent, so it is left out rather than echoed in a changed form.
+    client sent, so it is left out rather than echoed in a changed form. An error
+    bound to a validated request carries that request's ``state`` as ``asked_state``
+    (None when it had none): a pushed request's is not the query's (RFC 9126 §4).
     """
-    state = error.state or request.payload.state
+    if hasattr(error, "asked_state"):
+        state = error.asked_state
+    else:
+        state = error.state or request.payload.state
     error.state = state if is_text(state) else None
     return error
 
@@ -147,6 +167,7 @@ def build_server(login_url: LoginURL, consent_url: ConsentURL) -> AuthorizationS
     server.register_grant(ClientCredentialsGrant)
     server.register_endpoint(RevocationEndpoint)
     server.register_endpoint(IntrospectionEndpoint)
+    server.register_endpoint(PushedAuthorizationEndpoint)
     server.register_extension(server.issuer_parameter)
     return server
 

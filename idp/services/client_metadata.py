@@ -61,6 +61,8 @@ class ClientRequest:
     client_uri: str | None = None
     policy_uri: str | None = None
     tos_uri: str | None = None
+    #: RFC 9126 §6: authorization requests only as pushed authorization requests.
+    require_pushed_authorization_requests: bool = False
     # -- set by Miles & More only ------------------------------------------------
     approved: bool = False
     first_party: bool = False
@@ -199,6 +201,7 @@ def validate(req: ClientRequest, previous=None) -> ValidClient:
         client_uri=req.client_uri,
         policy_uri=req.policy_uri,
         tos_uri=req.tos_uri,
+        require_pushed_authorization_requests=bool(req.require_pushed_authorization_requests),
     )
     return ValidClient(values, method in SECRET_METHODS)
 

@@ -138,6 +138,7 @@ def request_from(client: Client) -> ClientRequest:
         client_uri=client.client_uri,
         policy_uri=client.policy_uri,
         tos_uri=client.tos_uri,
+        require_pushed_authorization_requests=client.require_pushed_authorization_requests,
         approved=client.approved,
         first_party=client.first_party,
     )

@@ -16,6 +16,8 @@ table                         deleted when
                               then still revokes the tokens issued from it, RFC 6749 §4.1.2);
                               tokens that remain forget which code they came from
 ``consent_steps``             expired or answered more than ``GRACE`` ago
+``pushed_authorization_``     RFC 9126 pushed requests expired more than ``GRACE`` (and the
+``requests``                  time the first browser may come back with one) ago
 ``sso_sessions``              ended, expired, or idle past the idle timeout, ``GRACE`` ago
 ``client_assertions``         the assertion expired: its ``jti`` cannot be replayed after that
                               (RFC 7523 §3)
@@ -90,12 +92,13 @@ from idp.models import (
     OutgoingMail,
     PartnerNotification,
     PasskeyChallenge,
+    PushedAuthorizationRequest,
     SSOSession,
     Token,
     UpstreamRequest,
 )
 from idp.models.types import utcnow
-from idp.services import audit
+from idp.services import audit, pushed_requests
 from idp.services import mail as mail_service
 
 #: How long ended one-time things, tokens and sessions stay for audit and replay detection.
@@ -185,6 +188,11 @@ RULES: tuple[Rule, ...] = (
     Rule(
         ConsentStep,
         lambda now: or_(ConsentStep.expires_at < now - GRACE, ConsentStep.used_at < now - GRACE),
+    ),
+    Rule(
+        PushedAuthorizationRequest,
+        # A request is used before it expires; its browser may come back for HOLD after that.
+        lambda now: PushedAuthorizationRequest.expires_at < now - GRACE - pushed_requests.HOLD,
     ),
     Rule(SSOSession, _sessions_ended),
     Rule(ClientAssertion, lambda now: ClientAssertion.expires_at < now),

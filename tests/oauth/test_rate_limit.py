@@ -20,6 +20,10 @@ def test_protocol_endpoints_answer_429_over_the_limit(database_url, tmp_path):
     assert other_address.status_code == 400
     limited = http.post("/oauth/token", data={})
     assert limited.headers["Cache-Control"] == "no-store"
+    # RFC 9126 pushed authorization requests: a protocol endpoint like the others.
+    statuses = [http.post("/oauth/par", data={}).status_code for _ in range(4)]
+    assert statuses == [401, 401, 401, 429]
+    assert http.post("/oauth/par", data={}).headers["Cache-Control"] == "no-store"
     # The authorization endpoint is visited by browsers: its 429 is a page.
     pages = [http.get("/oauth/authorize?client_id=x") for _ in range(4)]
     assert [p.status_code for p in pages] == [400, 400, 400, 429]

@@ -45,6 +45,7 @@ def test_the_document_is_valid_openapi_3_1(client):
     for path in (
         "/oauth/register",
         "/oauth/register/{client_id}",
+        "/oauth/par",
         "/oauth/token",
         "/oauth/introspect",
         "/oauth/revoke",
@@ -59,6 +60,7 @@ def test_the_paths_are_the_ones_discovery_names(client):
     paths = client.get("/api/openapi.json").get_json()["paths"]
     for name in (
         "registration_endpoint",
+        "pushed_authorization_request_endpoint",
         "token_endpoint",
         "introspection_endpoint",
         "revocation_endpoint",
@@ -96,7 +98,7 @@ def fuzz(operation, initial_token: str, answers: Counter) -> None:
 def test_every_answer_matches_the_document(app, initial_token):
     schema = schemathesis.openapi.from_wsgi("/api/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 10
+    assert len(operations) == 11
     answers: Counter = Counter()
 
     for operation in operations:

@@ -30,7 +30,8 @@ from flask_babel import lazy_gettext as _l
 
 from idp.catalog import SCOPE_CLAIMS
 from idp.oauth import id_token_hint
-from idp.oauth.authorize.request import AuthorizationRequest
+from idp.oauth.authorize.pushed import check_pushed_request, check_pushed_required
+from idp.oauth.authorize.request import FRONT, PUSHED, AuthorizationRequest, PageError
 from idp.oauth.claims import ACR_TWO_FACTOR
 from idp.oauth.id_token_hint import InvalidHint
 from idp.request_text import all_text, is_text
@@ -43,15 +44,7 @@ CODE_CHALLENGE = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
 MAX_PARAMETER_LENGTH = 4096
 MAX_ID_TOKEN_HINT_LENGTH = 8192
 
-
-class PageError(InvalidRequestError):
-    """An error shown on a page, because there is no verified place to redirect to."""
-
-    def __init__(self, description: str, page_message, error: str | None = None):
-        super().__init__(description=description)
-        if error:
-            self.error = error
-        self.page_message = page_message
+__all__ = ["CHECKS", "PageError", "validate"]
 
 
 # -- before the redirect URI is known: errors on a page ---------------------------
@@ -123,9 +116,15 @@ def check_single_values(request: AuthorizationRequest) -> None:
 
 
 def check_request_objects(request: AuthorizationRequest) -> None:
-    """OIDC Core §6 request objects and §7.2.1 registration are not supported (§3.1.2.6)."""
+    """OIDC Core §6 request objects and §7.2.1 registration are not supported (§3.1.2.6).
+
+    A ``request_uri`` of a pushed request was resolved by ``check_pushed_request``;
+    one cannot be pushed itself (RFC 9126 §2.1).
+    """
     if "request" in request.parameters:
         raise RequestNotSupportedError("Request objects are not supported.")
+    if "request_uri" in request.parameters and request.channel == PUSHED:
+        raise InvalidRequestError("request_uri cannot be pushed.")
     if "request_uri" in request.parameters:
         raise RequestURINotSupportedError("request_uri is not supported.")
     if "registration" in request.parameters:
@@ -300,7 +299,9 @@ def check_id_token_hint(request: AuthorizationRequest) -> None:
 #: The order matters: client and redirect URI first (errors on a page), then the rest.
 CHECKS = (
     check_client,
+    check_pushed_request,
     check_redirect_uri,
+    check_pushed_required,
     check_text,
     check_single_values,
     check_request_objects,
@@ -317,9 +318,12 @@ CHECKS = (
 )
 
 
-def validate(parameters: dict[str, list[str]]) -> AuthorizationRequest:
-    """Run every check; an error after the redirect URI is known is bound to it."""
-    request = AuthorizationRequest(parameters=parameters)
+def validate(parameters: dict[str, list[str]], channel: str = FRONT) -> AuthorizationRequest:
+    """Run every check; an error after the redirect URI is known is bound to it.
+
+    ``channel`` says where the parameters come from (``request.FRONT``, ...).
+    """
+    request = AuthorizationRequest(parameters=parameters, channel=channel)
     for check in CHECKS:
         try:
             check(request)
@@ -327,6 +331,8 @@ def validate(parameters: dict[str, list[str]]) -> AuthorizationRequest:
             if request.redirect_uri and not isinstance(error, PageError):
                 error.redirect_uri = request.redirect_uri
                 error.state = request.state if is_text(request.state) else None
+                # The state of a pushed request is not in the query Authlib reads.
+                error.asked_state = error.state
             raise
     return request
 

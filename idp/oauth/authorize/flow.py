@@ -87,7 +87,7 @@ def resume(
 def _bind(error: OAuth2Error, asked: AuthorizationRequest) -> OAuth2Error:
     """Errors after the checks go to the verified redirect URI."""
     error.redirect_uri = asked.redirect_uri
-    error.state = asked.state
+    error.state = error.asked_state = asked.state
     return error
 
 

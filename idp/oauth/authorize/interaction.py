@@ -28,7 +28,7 @@ import json
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from authlib.oauth2.rfc6749.errors import AccessDeniedError
+from authlib.oauth2.rfc6749.errors import AccessDeniedError, InvalidRequestError
 from authlib.oidc.core.errors import ConsentRequiredError, LoginRequiredError
 from flask import Response, redirect, session
 
@@ -37,7 +37,7 @@ from idp.models.types import utcnow
 from idp.oauth.authorize.request import AuthorizationRequest
 from idp.oauth.server import current_server
 from idp.services import consent as consents
-from idp.services import consent_claims, consent_steps, restriction
+from idp.services import consent_claims, consent_steps, pushed_requests, restriction
 from idp.services.consent_evidence import Evidence
 from idp.services.members import get_member
 from idp.services.registration import is_developer
@@ -55,7 +55,14 @@ PAUSED_DESCRIPTION = (
 
 
 def authorize_path(request: AuthorizationRequest) -> str:
-    """This request as a relative URL, for the login page's ``next``."""
+    """This request as a relative URL, for the login page's ``next``.
+
+    A pushed request comes back by its reference, which this browser holds
+    (``authorize.pushed``): its parameters never travel through the browser.
+    """
+    if request.request_uri is not None:
+        pairs = [("client_id", request.client.client_id), ("request_uri", request.request_uri)]
+        return f"{AUTHORIZE_PATH}?{urlencode(pairs)}"
     pairs = [(name, value) for name, values in request.parameters.items() for value in values]
     return f"{AUTHORIZE_PATH}?{urlencode(pairs)}"
 
@@ -160,6 +167,9 @@ def require_consent(
         return standing
     if "none" in request.prompts:
         raise ConsentRequiredError("The member has not consented to this request.")
+    # The consent step keeps the pushed parameters: the request_uri has done its work.
+    if request.pushed_id is not None and not pushed_requests.complete(request.pushed_id):
+        raise InvalidRequestError("The request_uri was used already.")
     step = consent_steps.start_step(sso.member_id, sso.id, request.client, request.parameters)
     hints = {"ui_locales": request.ui_locales} if request.ui_locales else {}
     return redirect(current_server().consent_url(step.id, **hints))

@@ -4,13 +4,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from authlib.oauth2.rfc6749.errors import InvalidRequestError
+
 from idp.models import Client
+
+#: Where the parameters come from, which decides what is checked besides them:
+#: the authorization endpoint (a pushed ``request_uri`` is resolved there, and a
+#: plain request refused when pushing is required), the pushed authorization
+#: request endpoint (RFC 9126 §2.1), or a consent step that passed at the front.
+FRONT, PUSHED, STORED = "front", "pushed", "stored"
 
 
 @dataclass
 class AuthorizationRequest:
-    #: Every parameter with every value it was sent with.
+    #: Every parameter with every value it was sent with (for a pushed request: pushed with).
     parameters: dict[str, list[str]]
+    #: ``FRONT``, ``PUSHED`` or ``STORED`` (above).
+    channel: str = FRONT
+    #: The pushed request's ``request_uri`` as presented at the authorization endpoint.
+    request_uri: str | None = None
+    #: The stored pushed request behind ``request_uri``, completed when its code is issued.
+    pushed_id: int | None = None
     client: Client | None = None
     redirect_uri: str | None = None
     scopes: list[str] = field(default_factory=list)
@@ -38,3 +52,13 @@ class AuthorizationRequest:
     @property
     def scope(self) -> str:
         return " ".join(self.scopes)
+
+
+class PageError(InvalidRequestError):
+    """An error shown on a page, because there is no verified place to redirect to."""
+
+    def __init__(self, description: str, page_message, error: str | None = None):
+        super().__init__(description=description)
+        if error:
+            self.error = error
+        self.page_message = page_message
