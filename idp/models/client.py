@@ -18,7 +18,17 @@ import hmac
 from datetime import datetime
 
 from authlib.oauth2.rfc6749 import ClientMixin
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from idp import defaults
@@ -144,6 +154,10 @@ class Client(db.Model, ClientRules):
     client_uri: Mapped[str | None] = mapped_column(Text)
     policy_uri: Mapped[str | None] = mapped_column(Text)
     tos_uri: Mapped[str | None] = mapped_column(Text)
+    #: RFC 9449 §5.2: token requests without a DPoP proof are refused.
+    dpop_bound_access_tokens: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
     #: Miles & More's own sites: public subject identifiers.
     first_party: Mapped[bool] = mapped_column(Boolean, default=False)
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
