@@ -20,6 +20,7 @@ from idp.models import (
     ClientAssertion,
     ConsentRecord,
     ConsentStep,
+    DPoPProof,
     EmailChange,
     EmailCode,
     InitialAccessToken,
@@ -41,6 +42,7 @@ PURGED_TABLES = (
     "consent_steps",
     "sso_sessions",
     "client_assertions",
+    "dpop_proofs",
     "email_codes",
     "email_changes",
     "mail_outbox",
@@ -56,6 +58,7 @@ MODELS = {
     "consent_steps": ConsentStep,
     "sso_sessions": SSOSession,
     "client_assertions": ClientAssertion,
+    "dpop_proofs": DPoPProof,
     "email_codes": EmailCode,
     "email_changes": EmailChange,
     "mail_outbox": OutgoingMail,
@@ -265,6 +268,10 @@ def seed() -> Seeded:
         ClientAssertion(client_id=client.id, jti="live", expires_at=later),
         keep=True,
     )
+
+    # DPoP proofs (jti replay records).
+    add("dpop_proofs", DPoPProof(jti_hash=_hash(), expires_at=now - timedelta(seconds=1)), False)
+    add("dpop_proofs", DPoPProof(jti_hash=_hash(), expires_at=later), True)
 
     # Email codes.
     def email_code(keep: bool, **fields):
