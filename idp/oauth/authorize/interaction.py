@@ -172,4 +172,5 @@ def _record(request: AuthorizationRequest, sso: SSOSession, answer: ConsentAnswe
         answer.allowed_optional,
         answer.unlimited,
         evidence=answer.evidence,
+        key_bound=request.dpop_jkt is not None,
     )
