@@ -75,6 +75,8 @@ class ConsentRequest:
     keeps_unlimited: bool
     #: When limited access would end if the member allowed now.
     limited_until: datetime
+    #: "Allow access without time limit" may be chosen (``offers_unlimited``).
+    unlimited_offered: bool = False
 
 
 # -- the rule: does a consent hold ----------------------------------------------
@@ -175,7 +177,19 @@ def scopes_to_ask(consent: Consent | None, requested) -> set[str]:
 # -- the decision -------------------------------------------------------------------
 
 
-def consent_request(member_id: str, client: Client, requested) -> ConsentRequest:
+def offers_unlimited(client: Client, offline: bool, key_bound: bool) -> bool:
+    """Access without time limit is offered when offline access was asked, and to a public
+    client only when the request binds its code to a DPoP key (RFC 9449 §10 ``dpop_jkt``):
+    its tokens, the refresh token without time limit included, then work only with that
+    key, never for whoever copies them. The token endpoint holds to it too
+    (``idp.oauth.dpop_token.needs_bound_refresh``)."""
+    return offline and (not client.is_public or key_bound)
+
+
+def consent_request(
+    member_id: str, client: Client, requested, key_bound: bool = False
+) -> ConsentRequest:
+    """What the screen asks; ``key_bound``: the request carries ``dpop_jkt``."""
     requested = list(dict.fromkeys(requested))
     asked = data_scopes(requested)
     required = required_scopes(client.purposes) & asked
@@ -188,6 +202,7 @@ def consent_request(member_id: str, client: Client, requested) -> ConsentRequest
         offline=offline,
         keeps_unlimited=bool(standing and standing.unlimited and not offline),
         limited_until=utcnow() + timedelta(seconds=client.grant_ttl),
+        unlimited_offered=offers_unlimited(client, offline, key_bound),
     )
 
 
@@ -198,13 +213,15 @@ def record_decision(
     allowed_optional,
     unlimited: bool = False,
     evidence: Evidence | None = None,
+    key_bound: bool = False,
 ) -> Consent:
     """Store the member's "Allow": required scopes, the optional ones left ticked, the period.
 
     Scopes the request did not ask about keep their earlier answer; optional
     scopes the member unticked are remembered as declined. Commits.
     """
-    request = consent_request(member_id, client, requested)
+    request = consent_request(member_id, client, requested, key_bound)
+    unlimited = unlimited and request.unlimited_offered
     allowed = set(allowed_optional) & set(request.optional)
     declined = set(request.optional) - allowed
     granted = {IDENTITY_SCOPE, *request.required, *allowed}
