@@ -51,6 +51,7 @@ CLIENT_METADATA = {
         "sector_identifier_uri": _URI,
         "backchannel_logout_uri": _URI,
         "backchannel_logout_session_required": {"type": "boolean"},
+        "dpop_bound_access_tokens": {"type": "boolean"},
         "security_event_uri": _URI,
         "logo_uri": _URI,
         "client_uri": _URI,

@@ -114,11 +114,13 @@ def read_metadata(document: dict) -> ClientRequest:
         if name in document and (type(document[name]) is not int):
             raise InvalidInput(f"{name} is a whole number of seconds.", name)
     session_required = document.get("backchannel_logout_session_required", True)
-    if not isinstance(session_required, bool):
-        raise InvalidInput(
-            "backchannel_logout_session_required is true or false.",
-            "backchannel_logout_session_required",
-        )
+    dpop_bound = document.get("dpop_bound_access_tokens", False)  # RFC 9449 §5.2
+    for name, value in (
+        ("backchannel_logout_session_required", session_required),
+        ("dpop_bound_access_tokens", dpop_bound),
+    ):
+        if not isinstance(value, bool):
+            raise InvalidInput(f"{name} is true or false.", name)
     jwks = document.get("jwks")
     if jwks is not None and not isinstance(jwks, dict):
         raise InvalidInput("jwks is a JWK set object.", "jwks")
@@ -142,6 +144,7 @@ def read_metadata(document: dict) -> ClientRequest:
         grant_types=grant_types,
         jwks=jwks,
         backchannel_logout_session_required=session_required,
+        dpop_bound_access_tokens=dpop_bound,
     )
     for name in STRINGS:
         if name not in ("client_name", "scope", "subject_type") and values[name] is not None:
@@ -202,6 +205,7 @@ SHOWN = (
     "sector_identifier_uri",
     "backchannel_logout_uri",
     "backchannel_logout_session_required",
+    "dpop_bound_access_tokens",
     "security_event_uri",
     "logo_uri",
     "client_uri",

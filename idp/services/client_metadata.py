@@ -61,6 +61,8 @@ class ClientRequest:
     client_uri: str | None = None
     policy_uri: str | None = None
     tos_uri: str | None = None
+    #: RFC 9449 §5.2: every token request must carry a DPoP proof.
+    dpop_bound_access_tokens: bool = False
     # -- set by Miles & More only ------------------------------------------------
     approved: bool = False
     first_party: bool = False
@@ -199,6 +201,7 @@ def validate(req: ClientRequest, previous=None) -> ValidClient:
         client_uri=req.client_uri,
         policy_uri=req.policy_uri,
         tos_uri=req.tos_uri,
+        dpop_bound_access_tokens=bool(req.dpop_bound_access_tokens),
     )
     return ValidClient(values, method in SECRET_METHODS)
 

@@ -138,6 +138,7 @@ def request_from(client: Client) -> ClientRequest:
         client_uri=client.client_uri,
         policy_uri=client.policy_uri,
         tos_uri=client.tos_uri,
+        dpop_bound_access_tokens=client.dpop_bound_access_tokens,
         approved=client.approved,
         first_party=client.first_party,
     )
