@@ -36,7 +36,7 @@ OAUTH_ERRORS = {
 }
 BEARER_ERRORS = {
     "400": _json("OAuthError", "A bad request (RFC 6750 §3.1)."),
-    "401": _json("OAuthError", "No valid token (WWW-Authenticate: Bearer)."),
+    "401": _json("OAuthError", "No valid token (WWW-Authenticate: Bearer, or DPoP, RFC 9449 §7)."),
     "403": _json("OAuthError", "The token lacks the scope (insufficient_scope)."),
     **COMMON,
 }

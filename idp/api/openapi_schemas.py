@@ -151,6 +151,7 @@ INTROSPECTION = {
         "scope": {"type": "string"},
         "client_id": {"type": "string"},
         "token_type": {"type": "string"},
+        "cnf": {"type": "object", "properties": {"jkt": {"type": "string"}}},
         "exp": {"type": "integer"},
         "iat": {"type": "integer"},
         "auth_time": {"type": "integer"},

@@ -205,3 +205,34 @@ def test_discovery_lists_the_dpop_algorithms(oauth):
     assert metadata["dpop_signing_alg_values_supported"] == [
         "ES256", "ES384", "PS256", "RS256", "Ed25519", "EdDSA",
     ]  # fmt: skip
+
+
+def test_a_nonce_from_one_process_is_accepted_by_another(tmp_path):
+    """Nonces are HMACs under the shared secret key: no store, any process checks them."""
+    from idp.oauth import dpop_nonce
+    from tests.conftest import make_test_app
+
+    database = f"sqlite:///{tmp_path / 'nonce.sqlite3'}"
+    one = make_test_app(database, tmp_path / "one")
+    other = make_test_app(database, tmp_path / "other")
+    stranger = make_test_app(database, tmp_path / "stranger", secret_key="s" * 40)
+    with one.app_context():
+        nonce = dpop_nonce.current_nonce()
+    with other.app_context():
+        assert dpop_nonce.is_valid(nonce)
+    with stranger.app_context():
+        assert not dpop_nonce.is_valid(nonce)
+
+
+def test_the_htu_is_the_issuers_url_not_the_host_the_request_came_to(oauth, service):
+    """Behind a proxy the process sees an internal name; proofs name the issuer's URL."""
+    internal = "http://idp-internal:8080/oauth/token"
+    key = DPoPKey.ec()
+    for htu, status in ((TOKEN_URL, 200), (internal, 400)):
+        response = oauth.http.post(
+            "/oauth/token",
+            base_url="http://idp-internal:8080",
+            data={"grant_type": "client_credentials"},
+            headers={**service.basic(), "DPoP": key.proof("POST", htu)},
+        )
+        assert response.status_code == status, (htu, response.get_json())
