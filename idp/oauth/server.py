@@ -4,6 +4,8 @@ Grants: authorization code (with S256 PKCE), refresh token, client
 credentials. Endpoints: revocation (RFC 7009), introspection (RFC 7662).
 Client authentication: client_secret_basic, client_secret_post,
 private_key_jwt, none. Every authorization response carries ``iss`` (RFC 9207).
+A token request's DPoP proof (RFC 9449 §5) is checked before any grant runs
+(``idp.oauth.dpop_token``).
 Each application gets its own server object, found with ``current_server()``;
 it also holds the URL builders of the login and consent pages, which the
 application passes in (``init_oauth``), so the protocol code names no page.

@@ -52,12 +52,14 @@ def first_use(name: str, expires_at: datetime) -> bool:
 
 
 def _redis(url: str):
-    client = current_app.extensions.get(EXTENSION_KEY)
+    """One client (and its connection pool) per application and URL."""
+    clients = current_app.extensions.setdefault(EXTENSION_KEY, {})
+    client = clients.get(url)
     if client is None:
         import redis
 
         client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
-        client = current_app.extensions.setdefault(EXTENSION_KEY, client)
+        client = clients.setdefault(url, client)
     return client
 
 

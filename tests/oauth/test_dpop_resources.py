@@ -180,3 +180,32 @@ def test_cors_allows_the_dpop_header_and_exposes_the_nonce(oauth, member_id, rp)
     assert "DPoP" in preflight.headers["Access-Control-Allow-Headers"]
     answer = oauth.http.get("/oauth/userinfo", headers={"Origin": origin})
     assert "DPoP-Nonce" in answer.headers["Access-Control-Expose-Headers"]
+
+
+# -- the replay cache unreachable --------------------------------------------------------
+
+
+@pytest.fixture
+def redis_gone(app):
+    """The replay cache in a Redis nobody listens for (port 1 on this machine)."""
+    settings = app.config["IDP"]
+    app.config["IDP"] = type(settings)(
+        **{**settings.__dict__, "redis_url": "redis://127.0.0.1:1/0"}
+    )
+    yield
+    app.config["IDP"] = settings
+
+
+def test_no_proof_is_accepted_while_the_replay_cache_is_unreachable(
+    oauth, bound, key, rp, redis_gone
+):
+    response = call(oauth, "/oauth/userinfo", USERINFO_URL, bound, key)
+    assert response.status_code == 503
+    assert response.get_json()["error"] == "temporarily_unavailable"
+    token = oauth.http.post(
+        "/oauth/token",
+        data={"grant_type": "refresh_token", "refresh_token": "x"},
+        headers={**rp.basic(), "DPoP": key.proof("POST", TOKEN_URL)},
+    )
+    assert token.status_code == 503
+    assert token.get_json()["error"] == "temporarily_unavailable"
