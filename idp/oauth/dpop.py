@@ -73,7 +73,8 @@ class _ProofRegistry(jws.JWSRegistry):
     max_payload_length = 4096
 
 
-_REGISTRY = _ProofRegistry(algorithms=list(ALGORITHMS))
+#: Header parameters it does not know are ignored unless named in ``crit`` (RFC 7515 §4).
+_REGISTRY = _ProofRegistry(algorithms=list(ALGORITHMS), strict_check_header=False)
 
 
 class ProofError(Exception):

@@ -63,6 +63,11 @@ def test_without_a_proof_the_token_is_a_bearer_token(oauth, service):
     assert "cnf" not in introspected
 
 
+def test_an_unknown_header_that_is_not_critical_is_ignored(oauth, service):
+    proof = DPoPKey.ec().proof("POST", TOKEN_URL, header={"kid": "k1", "x-app": "1.2"})
+    assert ask(oauth, service, proof).status_code == 200
+
+
 def test_the_htu_is_compared_normalised_without_query_and_fragment(oauth, service):
     key = DPoPKey.ec()
     for htu in (
@@ -93,6 +98,9 @@ def _bad_proofs():
             "POST", TOKEN_URL, header={"jwk": key.key.as_dict(private=True)}
         ),
         "no jwk": key.proof("POST", TOKEN_URL, header={"jwk": OMIT}),
+        "an unknown critical header": key.proof(
+            "POST", TOKEN_URL, header={"crit": ["x-bind"], "x-bind": 1}
+        ),
         "jwk not an object": key.proof("POST", TOKEN_URL, header={"jwk": "key"}),
         "signed by another key": key.proof(
             "POST", TOKEN_URL, header={"jwk": DPoPKey.ec().public_jwk}
