@@ -58,6 +58,16 @@ def _metadata_body() -> dict:
 
 
 CLIENT_ID = {"name": "client_id", "in": "path", "required": True, "schema": {"type": "string"}}
+#: RFC 9449 §4: the proof, at the token endpoint and with a DPoP-bound token.
+DPOP_PROOF = {
+    "name": "DPoP",
+    "in": "header",
+    "required": False,
+    "description": "A DPoP proof JWT (RFC 9449); tokens are then bound to its key.",
+    "schema": {"type": "string"},
+}
+#: A DPoP-bound token is sent as ``Authorization: DPoP <token>`` (RFC 9449 §7.1).
+TOKEN_SECURITY = [{"accessToken": []}, {"dpopToken": []}]
 
 
 def _paths() -> dict:
@@ -103,7 +113,8 @@ def _paths() -> dict:
         "requestBody": _form("TokenPresented"),
     }
     userinfo = {
-        "security": [{"accessToken": []}],
+        "security": TOKEN_SECURITY,
+        "parameters": [DPOP_PROOF],
         "responses": {"200": _json("UserInfo", "The member's claims."), **BEARER_ERRORS},
     }
     return {
@@ -114,6 +125,7 @@ def _paths() -> dict:
                 "operationId": "token",
                 "summary": "Tokens for a code, a refresh token or the client (RFC 6749 §3.2).",
                 "security": CLIENT_AUTH,
+                "parameters": [DPOP_PROOF],
                 "requestBody": _form("TokenRequest"),
                 "responses": {"200": _json("TokenResponse", "Tokens."), **OAUTH_ERRORS},
             }
@@ -142,7 +154,8 @@ def _paths() -> dict:
             "get": {
                 "operationId": "myMiles",
                 "summary": "The member's miles balance (scope miles).",
-                "security": [{"accessToken": []}],
+                "security": TOKEN_SECURITY,
+                "parameters": [DPOP_PROOF],
                 "responses": {"200": _json("Miles", "The balance."), **BEARER_ERRORS},
             }
         },
@@ -164,6 +177,7 @@ def openapi_document(issuer: str) -> dict:
             "securitySchemes": {
                 "clientBasic": {"type": "http", "scheme": "basic"},
                 "accessToken": {"type": "http", "scheme": "bearer"},
+                "dpopToken": {"type": "http", "scheme": "DPoP"},
                 "initialAccessToken": {"type": "http", "scheme": "bearer"},
                 "registrationAccessToken": {"type": "http", "scheme": "bearer"},
             },
