@@ -18,17 +18,7 @@ import hmac
 from datetime import datetime
 
 from authlib.oauth2.rfc6749 import ClientMixin
-from sqlalchemy import (
-    JSON,
-    Boolean,
-    ForeignKey,
-    Integer,
-    String,
-    Text,
-    UniqueConstraint,
-    false,
-    text,
-)
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from idp import defaults
@@ -156,7 +146,7 @@ class Client(db.Model, ClientRules):
     tos_uri: Mapped[str | None] = mapped_column(Text)
     #: RFC 9449 §5.2: token requests without a DPoP proof are refused.
     dpop_bound_access_tokens: Mapped[bool] = mapped_column(
-        Boolean, default=False, server_default=false()
+        Boolean, default=False, server_default=text("false")
     )
     #: Miles & More's own sites: public subject identifiers.
     first_party: Mapped[bool] = mapped_column(Boolean, default=False)
