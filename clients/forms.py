@@ -99,6 +99,7 @@ class ClientForm(FlaskForm):
     )
     jwks = TextAreaField(_l("Public keys (JWKS as JSON)"), validators=[Text(), Length(max=20000)])
     jwks_uri = _url(_l("JWKS URL"))
+    dpop_bound_access_tokens = BooleanField(_l("Require DPoP-bound tokens (RFC 9449)"))
     access_token_ttl = StringField(
         _l("Access token lifetime (seconds)"),
         default=str(defaults.ACCESS_TOKEN_SECONDS),
@@ -122,6 +123,7 @@ class ClientForm(FlaskForm):
         self.purposes.data = list(client.purposes or [])
         self.offline_access.data = "offline_access" in client.scopes
         self.public.data = client.token_endpoint_auth_method == "none"
+        self.dpop_bound_access_tokens.data = client.dpop_bound_access_tokens
         self.token_endpoint_auth_method.data = client.token_endpoint_auth_method
         self.require_pushed_authorization_requests.data = (
             client.require_pushed_authorization_requests
@@ -153,6 +155,7 @@ class ClientForm(FlaskForm):
         base.purposes = purposes
         base.scope = " ".join(scopes)
         base.public = public
+        base.dpop_bound_access_tokens = bool(self.dpop_bound_access_tokens.data)
         base.token_endpoint_auth_method = "none" if public else self.token_endpoint_auth_method.data
         # A new client gets the usual grant types of its method (registration picks them);
         # an edited one keeps its own, less client_credentials once it is public.

@@ -51,7 +51,13 @@ def consent_step(step_id: str):
     asked = grant.authorization_request
     member = get_member(sso.member_id)
 
-    plan = consents.consent_request(sso.member_id, asked.client, asked.scopes, asked.claims)
+    plan = consents.consent_request(
+        sso.member_id,
+        asked.client,
+        asked.scopes,
+        asked.claims,
+        key_bound=asked.dpop_jkt is not None,
+    )
     shown = screen.build(plan, asked.redirect_uri)
     form = ConsentForm()
     form.offer(plan.optional, SCOPE_TEXTS, plan.optional_claims, CLAIM_TEXTS)
@@ -61,7 +67,7 @@ def consent_step(step_id: str):
         answer = flow.ConsentAnswer(
             allow=form.decision.data == "allow",
             allowed_optional=form.scopes.data or [],
-            unlimited=bool(form.unlimited.data) and plan.offline,
+            unlimited=bool(form.unlimited.data) and plan.unlimited_offered,
             evidence=shown.evidence(),
             allowed_claims=form.claims.data or [],
         )

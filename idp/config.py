@@ -85,6 +85,10 @@ class Settings:
     require_par: bool = False
     #: Reverse proxies in front of the provider whose X-Forwarded-* headers are trusted.
     trusted_proxies: int = 0
+    #: How old a DPoP proof may be, in seconds (RFC 9449 §11.1).
+    dpop_proof_seconds: int = defaults.DPOP_PROOF_SECONDS
+    #: Whether every DPoP proof must carry a nonce this provider issued (RFC 9449 §8, §9).
+    dpop_nonce_required: bool = False
     #: Days a deleted account's consent evidence stays blocked (default 10 years: the longest
     #: commercial and tax retention period, privacy policy §9), then ``mam-idp purge`` erases it.
     evidence_retention_days: int = 3650
@@ -283,6 +287,18 @@ def _validate_days(name: str, raw: str) -> int:
     return int(raw)
 
 
+def _validate_dpop_proof_seconds(raw: str) -> int:
+    if not re.fullmatch(r"[0-9]{1,3}", raw) or not 5 <= int(raw) <= 600:
+        raise ConfigError("IDP_DPOP_PROOF_SECONDS must be a whole number of seconds from 5 to 600")
+    return int(raw)
+
+
+def _validate_flag(name: str, raw: str) -> bool:
+    if raw.lower() not in ("true", "false", "1", "0", "yes", "no"):
+        raise ConfigError(f"{name} must be true or false")
+    return raw.lower() in ("true", "1", "yes")
+
+
 def load_settings(environ: dict[str, str] | None = None, **overrides) -> Settings:
     """Build the settings from the environment, then ``overrides`` (used by tests)."""
     environ = dict(os.environ if environ is None else environ)
@@ -318,6 +334,12 @@ def load_settings(environ: dict[str, str] | None = None, **overrides) -> Setting
         raw_days = _env(variable, environ)
         if raw_days is not None:
             values[name] = _validate_days(variable, raw_days.strip())
+    dpop_seconds = _env("IDP_DPOP_PROOF_SECONDS", environ)
+    if dpop_seconds:
+        values["dpop_proof_seconds"] = _validate_dpop_proof_seconds(dpop_seconds.strip())
+    dpop_nonce = _env("IDP_DPOP_REQUIRE_NONCE", environ)
+    if dpop_nonce:
+        values["dpop_nonce_required"] = _validate_flag("IDP_DPOP_REQUIRE_NONCE", dpop_nonce.strip())
     providers = _env("IDP_LHG_PROVIDERS", environ)
     values["lhg_providers"] = _validate_providers(providers) if providers else ()
 
@@ -376,6 +398,8 @@ ENVIRONMENT = {
     "IDP_REQUIRE_PAR": "whether every client must push its authorization requests (RFC 9126)",
     "IDP_EVIDENCE_RETENTION_DAYS": "days a deleted account's consent evidence stays blocked",
     "IDP_AUDIT_RETENTION_DAYS": "days a deleted account's audit events stay blocked",
+    "IDP_DPOP_PROOF_SECONDS": "how old a DPoP proof may be, in seconds (default 60)",
+    "IDP_DPOP_REQUIRE_NONCE": "whether DPoP proofs must carry a server nonce (default false)",
 }
 
 

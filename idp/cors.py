@@ -38,8 +38,9 @@ PARTNER_ENDPOINTS = {
     "oauth.revoke": "POST",
 }
 ALLOWED_HEADERS = "Authorization, Content-Type, DPoP"
-#: Userinfo explains a refused token in WWW-Authenticate (RFC 6750 §3).
-EXPOSED_HEADERS = "WWW-Authenticate"
+#: Userinfo explains a refused token in WWW-Authenticate (RFC 6750 §3); DPoP clients read
+#: the server nonce they must use next (RFC 9449 §8, §9).
+EXPOSED_HEADERS = "WWW-Authenticate, DPoP-Nonce"
 PREFLIGHT_MAX_AGE = "600"
 
 DEFAULT_PORTS = {"http": 80, "https": 443}

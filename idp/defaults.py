@@ -105,3 +105,12 @@ LOCKOUT_BASE_SECONDS = _MINUTE
 LOCKOUT_MAX_SECONDS = _DAY
 #: Failures further apart than this start counting again from one.
 LOCKOUT_FAILURE_WINDOW_SECONDS = _DAY
+
+# -- DPoP (RFC 9449) ----------------------------------------------------------------
+
+#: How old a proof's ``iat`` may be (the window is a setting).
+DPOP_PROOF_SECONDS = _MINUTE
+#: How far ahead of our clock a proof's ``iat`` may be: clients' clocks drift.
+DPOP_CLOCK_SKEW_SECONDS = 5
+#: A server nonce is valid for the period it was made in and the one after (§8).
+DPOP_NONCE_PERIOD_SECONDS = 5 * _MINUTE

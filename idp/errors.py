@@ -114,13 +114,20 @@ def _quoted(value: str) -> str:
 
 
 def render_bearer_challenge(
-    status: int, error: str | None, description: str, scope: str | None = None
+    status: int,
+    error: str | None,
+    description: str,
+    scope: str | None = None,
+    *,
+    scheme: str = "Bearer",
+    algs: str | None = None,
 ) -> Response:
     """RFC 6750 §3: the ``WWW-Authenticate: Bearer`` challenge and an OAuth body.
 
     Without ``error`` the challenge is bare (§3.1: a request with no token gets
     no error code); the body then says ``unauthorized``. ``scope`` names the
-    scope an ``insufficient_scope`` refusal lacks.
+    scope an ``insufficient_scope`` refusal lacks. ``scheme="DPoP"`` with the
+    accepted ``algs`` is the challenge of RFC 9449 §7.1.
     """
     params = [f"realm={_quoted(current_app.config['IDP'].issuer)}"]
     if error:
@@ -128,9 +135,11 @@ def render_bearer_challenge(
         params.append(f"error_description={_quoted(description)}")
     if scope:
         params.append(f"scope={_quoted(scope)}")
+    if algs:
+        params.append(f"algs={_quoted(algs)}")
     extra = {"scope": scope} if scope else {}
     response = render_oauth_error(status, error or "unauthorized", description, **extra)
-    response.headers["WWW-Authenticate"] = "Bearer " + ", ".join(params)
+    response.headers["WWW-Authenticate"] = f"{scheme} " + ", ".join(params)
     return response
 
 

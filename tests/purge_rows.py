@@ -20,6 +20,7 @@ from idp.models import (
     ClientAssertion,
     ConsentRecord,
     ConsentStep,
+    DPoPProof,
     EmailChange,
     EmailCode,
     InitialAccessToken,
@@ -43,6 +44,7 @@ PURGED_TABLES = (
     "pushed_authorization_requests",
     "sso_sessions",
     "client_assertions",
+    "dpop_proofs",
     "email_codes",
     "email_changes",
     "mail_outbox",
@@ -59,6 +61,7 @@ MODELS = {
     "pushed_authorization_requests": PushedAuthorizationRequest,
     "sso_sessions": SSOSession,
     "client_assertions": ClientAssertion,
+    "dpop_proofs": DPoPProof,
     "email_codes": EmailCode,
     "email_changes": EmailChange,
     "mail_outbox": OutgoingMail,
@@ -285,6 +288,10 @@ def seed() -> Seeded:
         ClientAssertion(client_id=client.id, jti="live", expires_at=later),
         keep=True,
     )
+
+    # DPoP proofs (jti replay records).
+    add("dpop_proofs", DPoPProof(jti_hash=_hash(), expires_at=now - timedelta(seconds=1)), False)
+    add("dpop_proofs", DPoPProof(jti_hash=_hash(), expires_at=later), True)
 
     # Email codes.
     def email_code(keep: bool, **fields):

@@ -36,7 +36,7 @@ OAUTH_ERRORS = {
 }
 BEARER_ERRORS = {
     "400": _json("OAuthError", "A bad request (RFC 6750 §3.1)."),
-    "401": _json("OAuthError", "No valid token (WWW-Authenticate: Bearer)."),
+    "401": _json("OAuthError", "No valid token (WWW-Authenticate: Bearer, or DPoP, RFC 9449 §7)."),
     "403": _json("OAuthError", "The token lacks the scope (insufficient_scope)."),
     **COMMON,
 }
@@ -58,6 +58,16 @@ def _metadata_body() -> dict:
 
 
 CLIENT_ID = {"name": "client_id", "in": "path", "required": True, "schema": {"type": "string"}}
+#: RFC 9449 §4: the proof, at the token endpoint and with a DPoP-bound token.
+DPOP_PROOF = {
+    "name": "DPoP",
+    "in": "header",
+    "required": False,
+    "description": "A DPoP proof JWT (RFC 9449); tokens are then bound to its key.",
+    "schema": {"type": "string"},
+}
+#: A DPoP-bound token is sent as ``Authorization: DPoP <token>`` (RFC 9449 §7.1).
+TOKEN_SECURITY = [{"accessToken": []}, {"dpopToken": []}]
 
 
 def _paths() -> dict:
@@ -103,7 +113,8 @@ def _paths() -> dict:
         "requestBody": _form("TokenPresented"),
     }
     userinfo = {
-        "security": [{"accessToken": []}],
+        "security": TOKEN_SECURITY,
+        "parameters": [DPOP_PROOF],
         "responses": {"200": _json("UserInfo", "The member's claims."), **BEARER_ERRORS},
     }
     return {
@@ -126,6 +137,7 @@ def _paths() -> dict:
                 "operationId": "token",
                 "summary": "Tokens for a code, a refresh token or the client (RFC 6749 §3.2).",
                 "security": CLIENT_AUTH,
+                "parameters": [DPOP_PROOF],
                 "requestBody": _form("TokenRequest"),
                 "responses": {"200": _json("TokenResponse", "Tokens."), **OAUTH_ERRORS},
             }
@@ -154,7 +166,8 @@ def _paths() -> dict:
             "get": {
                 "operationId": "myMiles",
                 "summary": "The member's miles balance (scope miles).",
-                "security": [{"accessToken": []}],
+                "security": TOKEN_SECURITY,
+                "parameters": [DPOP_PROOF],
                 "responses": {"200": _json("Miles", "The balance."), **BEARER_ERRORS},
             }
         },
@@ -176,6 +189,7 @@ def openapi_document(issuer: str) -> dict:
             "securitySchemes": {
                 "clientBasic": {"type": "http", "scheme": "basic"},
                 "accessToken": {"type": "http", "scheme": "bearer"},
+                "dpopToken": {"type": "http", "scheme": "DPoP"},
                 "initialAccessToken": {"type": "http", "scheme": "bearer"},
                 "registrationAccessToken": {"type": "http", "scheme": "bearer"},
             },

@@ -5,6 +5,7 @@ from idp.models.analytics import LoginDay, LoginDayMarker
 from idp.models.audit import AppendOnlyError, AuditEvent
 from idp.models.client import Client, ClientAssertion, ClientRecord, hash_secret
 from idp.models.credential import Credential, EmailCode, Lockout, RecoveryCode
+from idp.models.dpop import DPoPProof
 from idp.models.email_change import EmailChange
 from idp.models.erasure import MemberErasure, RetiredCardNumber
 from idp.models.grant import AuthorizationCode, Consent, ConsentRecord, ConsentStep
@@ -36,6 +37,7 @@ __all__ = [
     "ConsentRecord",
     "ConsentStep",
     "Credential",
+    "DPoPProof",
     "EmailCode",
     "InitialAccessToken",
     "Lockout",

@@ -154,6 +154,10 @@ class Client(db.Model, ClientRules):
     client_uri: Mapped[str | None] = mapped_column(Text)
     policy_uri: Mapped[str | None] = mapped_column(Text)
     tos_uri: Mapped[str | None] = mapped_column(Text)
+    #: RFC 9449 §5.2: token requests without a DPoP proof are refused.
+    dpop_bound_access_tokens: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=text("false")
+    )
     #: Miles & More's own sites: public subject identifiers.
     first_party: Mapped[bool] = mapped_column(Boolean, default=False)
     #: RFC 9126 §6: authorization requests only through a pushed authorization request.

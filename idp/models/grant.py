@@ -144,6 +144,8 @@ class AuthorizationCode(db.Model):
     code_challenge: Mapped[str | None] = mapped_column(String(128))
     code_challenge_method: Mapped[str | None] = mapped_column(String(8))
     claims: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
+    #: RFC 9449 §10: the ``dpop_jkt`` of the request; the code is redeemed with that key only.
+    dpop_jkt: Mapped[str | None] = mapped_column(String(64))
     sid: Mapped[str | None] = mapped_column(String(32))
     auth_time: Mapped[datetime] = mapped_column(UTCDateTime)
     amr: Mapped[list] = mapped_column(JSON, default=list)

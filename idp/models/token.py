@@ -39,6 +39,9 @@ class Token(db.Model):
     access_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     refresh_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     token_type: Mapped[str] = mapped_column(String(16), default="Bearer")
+    #: RFC 9449 §6: the JWK thumbprint (RFC 7638) of the key the tokens are bound to;
+    #: None for bearer tokens. A public client's refresh token is bound to it too (§5).
+    dpop_jkt: Mapped[str | None] = mapped_column(String(64))
     scope: Mapped[str] = mapped_column(Text, default="")
     sid: Mapped[str | None] = mapped_column(String(32))
     auth_time: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -20,6 +20,7 @@ from idp import defaults
 from idp.extensions import db
 from idp.models import AuthorizationCode, Consent, Member, SSOSession
 from idp.models.types import utcnow
+from idp.oauth import dpop_token
 from idp.oauth.authorize import checks
 from idp.oauth.authorize.request import FRONT, STORED
 from idp.oauth.claims import ACR_TWO_FACTOR
@@ -99,6 +100,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
             code_challenge=asked.code_challenge,
             code_challenge_method=asked.code_challenge_method,
             claims=asked.claims,
+            dpop_jkt=asked.dpop_jkt,
             lifetime=CODE_LIFETIME,
         )
 
@@ -108,6 +110,8 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         row = codes.find(code, client)
         if row is None:
             return None
+        # RFC 9449 §10: before the code counts as presented, so no thief spends it.
+        dpop_token.check_bound(self.request, row.dpop_jkt, "authorization code")
         if row.used_at is not None:
             self._replayed(row)
         if row.expires_at <= utcnow():
@@ -126,18 +130,23 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         consent = consents.current_consent(row.member_id, client)
         if consent is None or consent.id != row.consent_id:
             raise InvalidGrantError("The member's consent was withdrawn or has expired.")
+        # The consent may have been narrowed since the code was issued.
+        scope = consents.granted_scope(consent, row.scope.split())
+        unlimited_public = dpop_token.needs_bound_refresh(client, consent, scope)
         body = issuance.issue(
             issuance.TokenGrant(
                 client,
                 self.GRANT_TYPE,
-                # The consent may have been narrowed since the code was issued.
-                scope=consents.granted_scope(consent, row.scope.split()),
+                scope=scope,
                 member=db.session.get(Member, row.member_id),
                 consent=consent,
                 code=row,
                 authentication=Authentication(row.auth_time, row.amr, row.acr, row.sid),
                 nonce=row.nonce,
                 claims_request=row.claims,
+                dpop_jkt=dpop_token.key_for_tokens(
+                    self.request, client, unlimited_public=unlimited_public
+                ),
             ),
             sign_id_token=issue_id_token,
         )

@@ -13,6 +13,7 @@ from __future__ import annotations
 from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.errors import InvalidScopeError
 
+from idp.oauth import dpop_token
 from idp.oauth.client_auth import CONFIDENTIAL_AUTH_METHODS
 from idp.services import issuance
 
@@ -26,5 +27,7 @@ class ClientCredentialsGrant(grants.ClientCredentialsGrant):
             raise InvalidScopeError("Client credentials tokens carry no scope.")
 
     def create_token_response(self):
-        body = issuance.issue(issuance.TokenGrant(self.request.client, self.GRANT_TYPE))
+        client = self.request.client
+        jkt = dpop_token.key_for_tokens(self.request, client)  # RFC 9449 §5
+        body = issuance.issue(issuance.TokenGrant(client, self.GRANT_TYPE, dpop_jkt=jkt))
         return 200, body, self.TOKEN_RESPONSE_HEADER

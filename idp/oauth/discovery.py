@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from idp.catalog import SCOPE_CLAIMS
 from idp.locales import LOCALES
+from idp.oauth import dpop
 from idp.oauth.authorize.checks import PROMPT_VALUES
 from idp.oauth.claims import ACR_TWO_FACTOR, ID_TOKEN_CLAIMS
 from idp.oauth.client_auth import ASSERTION_ALGORITHMS, AUTH_METHODS, CONFIDENTIAL_AUTH_METHODS
@@ -55,6 +56,7 @@ def provider_metadata(issuer: str, require_par: bool = False) -> dict:
             "introspection_endpoint_auth_methods_supported": list(CONFIDENTIAL_AUTH_METHODS),
             "introspection_endpoint_auth_signing_alg_values_supported": list(ASSERTION_ALGORITHMS),
             "code_challenge_methods_supported": ["S256"],
+            "dpop_signing_alg_values_supported": list(dpop.ALGORITHMS),
             "prompt_values_supported": list(PROMPT_VALUES),
             "acr_values_supported": [ACR_TWO_FACTOR],
             "claim_types_supported": ["normal"],

@@ -3,7 +3,9 @@
 A client learns about its own tokens only; anything else is ``{"active":
 false}``. Refresh tokens are answered too: ``exp`` is present for a limited
 grant and absent for one without time limit. The token, its consent, client
-and member come from one query (``idp.services.token_lookup``).
+and member come from one query (``idp.services.token_lookup``). A DPoP-bound
+token has ``token_type`` ``DPoP`` and names its key as ``cnf.jkt`` (RFC 9449
+§6.2); so does a public client's refresh token, which is bound with it (§5).
 """
 
 from __future__ import annotations
@@ -56,6 +58,8 @@ class IntrospectionEndpoint(BaseIntrospectionEndpoint):
         }
         if token.kind == "access_token":
             payload["token_type"] = row.token_type
+        if row.dpop_jkt and (token.kind == "access_token" or client.is_public):
+            payload["cnf"] = {"jkt": row.dpop_jkt}
         if expires_at is not None:
             payload["exp"] = int(expires_at.timestamp())
         member = row.member

@@ -16,6 +16,7 @@ from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError
 from idp.extensions import db
 from idp.models import Member, Token
 from idp.models.types import utcnow
+from idp.oauth import dpop_token
 from idp.oauth.client_auth import AUTH_METHODS
 from idp.oauth.id_token import issue_id_token
 from idp.services import consent as consents
@@ -34,6 +35,10 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         row = tokens.find_by_refresh_token(value) if len(value) <= 256 else None
         if row is None or row.client_id != client.id:
             raise InvalidGrantError("The refresh token is not valid.")
+        # RFC 9449 §5: a public client's refresh token is bound to its DPoP key; checked
+        # before anything is claimed, so a copy without the key spends and revokes nothing.
+        bound_to = row.dpop_jkt if client.is_public else None
+        dpop_token.check_bound(self.request, bound_to, "refresh token")
         if row.refresh_used_at is not None:
             self._reused(row)
         if not tokens.refresh_token_active(row):
@@ -67,6 +72,8 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         requested = (self.request.payload.scope or row.scope).split()
         # What the member still allows: a narrower consent applies from the next refresh.
         scope = " ".join(consents.covered_scopes(consent, requested))
+        client = self.request.client
+        unlimited_public = dpop_token.needs_bound_refresh(client, consent, scope)
         body = issuance.issue(
             issuance.TokenGrant(
                 self.request.client,
@@ -77,6 +84,9 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
                 family_id=row.family_id,
                 authentication=Authentication(row.auth_time, row.amr, row.acr, row.sid),
                 claims_request=row.claims,
+                dpop_jkt=dpop_token.key_for_tokens(
+                    self.request, client, unlimited_public=unlimited_public
+                ),
             ),
             sign_id_token=issue_id_token,
         )

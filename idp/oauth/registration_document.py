@@ -114,19 +114,18 @@ def read_metadata(document: dict) -> ClientRequest:
         if name in document and (type(document[name]) is not int):
             raise InvalidInput(f"{name} is a whole number of seconds.", name)
     session_required = document.get("backchannel_logout_session_required", True)
-    if not isinstance(session_required, bool):
-        raise InvalidInput(
-            "backchannel_logout_session_required is true or false.",
-            "backchannel_logout_session_required",
-        )
-    # RFC 9126 §6: false when absent (or null).
+    # RFC 9126 §6 and RFC 9449 §5.2: false when absent (or null).
     require_par = document.get("require_pushed_authorization_requests")
     require_par = False if require_par is None else require_par
-    if not isinstance(require_par, bool):
-        raise InvalidInput(
-            "require_pushed_authorization_requests is true or false.",
-            "require_pushed_authorization_requests",
-        )
+    dpop_bound = document.get("dpop_bound_access_tokens")
+    dpop_bound = False if dpop_bound is None else dpop_bound
+    for name, value in (
+        ("backchannel_logout_session_required", session_required),
+        ("require_pushed_authorization_requests", require_par),
+        ("dpop_bound_access_tokens", dpop_bound),
+    ):
+        if not isinstance(value, bool):
+            raise InvalidInput(f"{name} is true or false.", name)
     jwks = document.get("jwks")
     if jwks is not None and not isinstance(jwks, dict):
         raise InvalidInput("jwks is a JWK set object.", "jwks")
@@ -151,6 +150,7 @@ def read_metadata(document: dict) -> ClientRequest:
         jwks=jwks,
         backchannel_logout_session_required=session_required,
         require_pushed_authorization_requests=require_par,
+        dpop_bound_access_tokens=dpop_bound,
     )
     for name in STRINGS:
         if name not in ("client_name", "scope", "subject_type") and values[name] is not None:
@@ -211,6 +211,7 @@ SHOWN = (
     "sector_identifier_uri",
     "backchannel_logout_uri",
     "backchannel_logout_session_required",
+    "dpop_bound_access_tokens",
     "security_event_uri",
     "logo_uri",
     "client_uri",

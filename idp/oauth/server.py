@@ -5,6 +5,8 @@ credentials. Endpoints: revocation (RFC 7009), introspection (RFC 7662),
 pushed authorization requests (RFC 9126).
 Client authentication: client_secret_basic, client_secret_post,
 private_key_jwt, none. Every authorization response carries ``iss`` (RFC 9207).
+A token request's DPoP proof (RFC 9449 §5) is checked before any grant runs
+(``idp.oauth.dpop_token``).
 Each application gets its own server object, found with ``current_server()``;
 it also holds the URL builders of the login and consent pages, which the
 application passes in (``init_oauth``), so the protocol code names no page.
@@ -22,6 +24,7 @@ from authlib.oauth2.rfc9207 import IssuerParameter
 from flask import Flask, current_app
 from flask import request as flask_request
 
+from idp.oauth import dpop_nonce, dpop_token
 from idp.oauth.authorization_code import AuthorizationCodeGrant
 from idp.oauth.client_auth import ClientAuthentication, PrivateKeyJWT, query_client
 from idp.oauth.client_credentials import ClientCredentialsGrant
@@ -86,14 +89,19 @@ class AuthorizationServer(FlaskAuthorizationServer):
             raise
 
     def create_token_response(self, request=None):
+        """RFC 6749 §3.2, with the DPoP proof (RFC 9449 §5) checked before any grant runs."""
         request = self.create_oauth2_request(request)
         try:
             check_back_channel_parameters(request)
             if not request.form.get("grant_type"):
                 raise InvalidRequestError("Missing 'grant_type'.")
+            proof = dpop_token.check_request(request)
         except OAuth2Error as error:
             return self.handle_error_response(request, error)
-        return super().create_token_response(request)
+        response = super().create_token_response(request)
+        if proof is not None or dpop_nonce.required():
+            response.headers[dpop_nonce.HEADER] = dpop_nonce.current_nonce()
+        return response
 
     def create_endpoint_response(self, name, request=None):
         request = self.create_oauth2_request(request)

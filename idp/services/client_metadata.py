@@ -63,6 +63,8 @@ class ClientRequest:
     tos_uri: str | None = None
     #: RFC 9126 §6: authorization requests only as pushed authorization requests.
     require_pushed_authorization_requests: bool = False
+    #: RFC 9449 §5.2: every token request must carry a DPoP proof.
+    dpop_bound_access_tokens: bool = False
     # -- set by Miles & More only ------------------------------------------------
     approved: bool = False
     first_party: bool = False
@@ -202,6 +204,7 @@ def validate(req: ClientRequest, previous=None) -> ValidClient:
         policy_uri=req.policy_uri,
         tos_uri=req.tos_uri,
         require_pushed_authorization_requests=bool(req.require_pushed_authorization_requests),
+        dpop_bound_access_tokens=bool(req.dpop_bound_access_tokens),
     )
     return ValidClient(values, method in SECRET_METHODS)
 

@@ -36,6 +36,7 @@ def save(
     code_challenge_method: str | None,
     claims: dict | None,
     lifetime: timedelta,
+    dpop_jkt: str | None = None,
 ) -> AuthorizationCode:
     """Store the code ``value`` (its hash) for the member's authorization. Commits."""
     now = utcnow()
@@ -50,6 +51,7 @@ def save(
         code_challenge=code_challenge,
         code_challenge_method=code_challenge_method,
         claims=claims,
+        dpop_jkt=dpop_jkt,
         sid=session_ids.partner_sid(session, client),
         auth_time=session.auth_time,
         amr=list(session.amr or []),

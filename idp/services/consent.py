@@ -82,6 +82,8 @@ class ConsentRequest:
     limited_until: datetime
     #: Claims asked for only through the ``claims`` parameter: optional items of their own.
     optional_claims: tuple[str, ...] = ()
+    #: "Allow access without time limit" may be chosen (``offers_unlimited``).
+    unlimited_offered: bool = False
 
 
 @dataclass(frozen=True)
@@ -195,11 +197,25 @@ def unanswered(consent: Consent | None, requested, claims=()) -> Unanswered:
 # -- the decision -------------------------------------------------------------------
 
 
+def offers_unlimited(client: Client, offline: bool, key_bound: bool) -> bool:
+    """Access without time limit is offered when offline access was asked, and to a public
+    client only when the request binds its code to a DPoP key (RFC 9449 §10 ``dpop_jkt``):
+    its tokens, the refresh token without time limit included, then work only with that
+    key, never for whoever copies them. The token endpoint holds to it too
+    (``idp.oauth.dpop_token.needs_bound_refresh``)."""
+    return offline and (not client.is_public or key_bound)
+
+
 def consent_request(
-    member_id: str, client: Client, requested, claims_request: dict | None = None
+    member_id: str,
+    client: Client,
+    requested,
+    claims_request: dict | None = None,
+    key_bound: bool = False,
 ) -> ConsentRequest:
     """What the screen asks: the requested scopes, and the claim items of ``claims_request``
-    except those a scope of the standing consent releases already."""
+    except those a scope of the standing consent releases already. ``key_bound``: the
+    request carries ``dpop_jkt``."""
     requested = list(dict.fromkeys(requested))
     asked = data_scopes(requested)
     required = required_scopes(client.purposes) & asked
@@ -218,6 +234,7 @@ def consent_request(
             for name in claim_items(client, requested, claims_request)
             if scope_of_claim(name) not in standing_scopes
         ),
+        unlimited_offered=offers_unlimited(client, offline, key_bound),
     )
 
 
@@ -230,6 +247,7 @@ def record_decision(
     evidence: Evidence | None = None,
     claims_request: dict | None = None,
     allowed_claims=(),
+    key_bound: bool = False,
 ) -> Consent:
     """Store the member's "Allow": required scopes, the optional ones left ticked, the period,
     and the claim items of ``claims_request`` left ticked.
@@ -238,7 +256,8 @@ def record_decision(
     optional ones the member unticked are remembered as declined. A claim
     whose scope is granted needs no grant of its own. Commits.
     """
-    request = consent_request(member_id, client, requested, claims_request)
+    request = consent_request(member_id, client, requested, claims_request, key_bound)
+    unlimited = unlimited and request.unlimited_offered
     allowed = set(allowed_optional) & set(request.optional)
     declined = set(request.optional) - allowed
     granted = {IDENTITY_SCOPE, *request.required, *allowed}

@@ -80,6 +80,8 @@ class TokenGrant:
     nonce: str | None = None
     #: The OIDC ``claims`` request parameter of the authorization (§5.5).
     claims_request: dict | None = None
+    #: RFC 9449 §6: the JWK thumbprint the tokens are bound to; None for bearer tokens.
+    dpop_jkt: str | None = None
 
     @property
     def scopes(self) -> list[str]:
@@ -109,6 +111,7 @@ def issue(grant: TokenGrant, sign_id_token: IdTokenSigner | None = None) -> dict
         amr=login.amr,
         acr=login.acr,
         claims=grant.claims_request,
+        dpop_jkt=grant.dpop_jkt,
     )
     body = token_response(issued, grant)
     if grant.member is not None and consents.IDENTITY_SCOPE in grant.scopes:
@@ -138,7 +141,7 @@ def token_response(issued: tokens.IssuedTokens, grant: TokenGrant) -> dict:
     asked, so none is named."""
     body = {
         "access_token": issued.access_token,
-        "token_type": "Bearer",
+        "token_type": issued.values["token_type"],  # DPoP when bound (RFC 9449 §5)
         "expires_in": issued.expires_in,
     }
     if grant.member is not None:

@@ -139,6 +139,7 @@ def request_from(client: Client) -> ClientRequest:
         policy_uri=client.policy_uri,
         tos_uri=client.tos_uri,
         require_pushed_authorization_requests=client.require_pushed_authorization_requests,
+        dpop_bound_access_tokens=client.dpop_bound_access_tokens,
         approved=client.approved,
         first_party=client.first_party,
     )

@@ -21,6 +21,8 @@ table                         deleted when
 ``sso_sessions``              ended, expired, or idle past the idle timeout, ``GRACE`` ago
 ``client_assertions``         the assertion expired: its ``jti`` cannot be replayed after that
                               (RFC 7523 §3)
+``dpop_proofs``               the proof is past its age limit: its ``jti`` cannot be replayed
+                              after that (RFC 9449 §11.1)
 ``email_codes``               expired or used more than ``GRACE`` ago
 ``email_changes``             links to confirm a new address: expired, confirmed or replaced
                               more than ``GRACE`` ago
@@ -82,6 +84,7 @@ from idp.models import (
     Consent,
     ConsentRecord,
     ConsentStep,
+    DPoPProof,
     EmailChange,
     EmailCode,
     InitialAccessToken,
@@ -196,6 +199,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(SSOSession, _sessions_ended),
     Rule(ClientAssertion, lambda now: ClientAssertion.expires_at < now),
+    Rule(DPoPProof, lambda now: DPoPProof.expires_at < now),
     Rule(
         EmailCode,
         lambda now: or_(EmailCode.expires_at < now - GRACE, EmailCode.used_at < now - GRACE),

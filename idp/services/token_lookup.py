@@ -39,6 +39,7 @@ _clients, _members, _cards = Client.__table__, Member.__table__, CardNumber.__ta
 _BEARER_COLUMNS = (
     "id", "client_id", "member_id", "consent_id", "scope", "access_expires_at", "revoked_at",
     "claims",
+    "dpop_jkt",
 )  # fmt: skip
 #: And what introspection answers and revocation revokes.
 _PRESENTED_COLUMNS = (
@@ -144,6 +145,8 @@ class TokenState:
     client: ClientRecord | None
     #: The member's id and salt (introspection) or claims too (bearer calls); None without one.
     member: MemberClaims | _MemberId | None
+    #: RFC 9449 §6: the thumbprint of the key the token is bound to; None for a bearer token.
+    dpop_jkt: str | None = None
     # Read for introspection and revocation only (``_PRESENTED_COLUMNS``):
     family_id: str | None = None
     access_token_hash: str | None = None

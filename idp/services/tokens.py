@@ -58,9 +58,10 @@ def prepare(
     amr: list[str] | None = None,
     acr: str | None = None,
     claims: dict | None = None,
+    dpop_jkt: str | None = None,
 ) -> IssuedTokens:
     """New token values, not stored yet; ``refresh_expires_at=None`` with a refresh token
-    means no time limit."""
+    means no time limit. ``dpop_jkt`` binds them to a DPoP key (RFC 9449 §6)."""
     now = utcnow()
     access = new_value()
     refresh = new_value() if with_refresh else None
@@ -72,7 +73,8 @@ def prepare(
         "family_id": family_id or new_id(),
         "access_token_hash": hash_value(access),
         "refresh_token_hash": hash_value(refresh) if refresh else None,
-        "token_type": "Bearer",
+        "token_type": "DPoP" if dpop_jkt else "Bearer",
+        "dpop_jkt": dpop_jkt,
         "scope": scope,
         "sid": sid,
         "auth_time": auth_time,

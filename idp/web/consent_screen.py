@@ -133,7 +133,9 @@ def build(plan: ConsentRequest, redirect_uri: str | None = None) -> Screen:
         groups=[g for g in groups if g.items],
         duration=duration,
         offline_note=str(SCOPE_TEXTS["offline_access"]) if offline else None,
-        unlimited_label=_("Allow access without time limit") if offline else None,
+        unlimited_label=_("Allow access without time limit")
+        if offline and plan.unlimited_offered
+        else None,
         responsibility=_(
             "%(partner)s alone is responsible for how it processes your data.",
             partner=partner.name,
@@ -160,5 +162,7 @@ def preview(client) -> Screen:
         offline=OFFLINE_SCOPE in requested,
         keeps_unlimited=False,
         limited_until=utcnow() + timedelta(seconds=client.grant_ttl),
+        # The fullest screen: a public client's request bound to a DPoP key offers it too.
+        unlimited_offered=OFFLINE_SCOPE in requested,
     )
     return build(plan)

@@ -40,6 +40,8 @@ from idp.services.registration import get_client
 PROMPT_VALUES = ("none", "login", "consent", "select_account")
 #: RFC 7636 §4.2: 43 to 128 characters of the unreserved set.
 CODE_CHALLENGE = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
+#: RFC 7638 SHA-256 thumbprint, base64url without padding (RFC 9449 §10).
+DPOP_JKT = re.compile(r"[A-Za-z0-9_-]{43}")
 #: A bound on any single parameter, so nothing unbounded is stored or echoed.
 MAX_PARAMETER_LENGTH = 4096
 MAX_ID_TOKEN_HINT_LENGTH = 8192
@@ -187,6 +189,16 @@ def check_pkce(request: AuthorizationRequest) -> None:
     request.code_challenge_method = method
 
 
+def check_dpop_jkt(request: AuthorizationRequest) -> None:
+    """RFC 9449 §10: ``dpop_jkt``, a SHA-256 JWK thumbprint (base64url, 43 characters)."""
+    jkt = request.value("dpop_jkt")
+    if jkt is None:
+        return
+    if not DPOP_JKT.fullmatch(jkt):
+        raise InvalidRequestError("dpop_jkt is not a SHA-256 JWK thumbprint.")
+    request.dpop_jkt = jkt
+
+
 def check_prompt(request: AuthorizationRequest) -> None:
     """OIDC Core §3.1.2.1: known values, and ``none`` never with another."""
     prompt = request.value("prompt")
@@ -309,6 +321,7 @@ CHECKS = (
     check_response_mode,
     check_scope,
     check_pkce,
+    check_dpop_jkt,
     check_prompt,
     check_max_age,
     check_hints,

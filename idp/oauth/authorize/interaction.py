@@ -188,4 +188,5 @@ def _record(request: AuthorizationRequest, sso: SSOSession, answer: ConsentAnswe
         evidence=answer.evidence,
         claims_request=request.claims,
         allowed_claims=answer.allowed_claims,
+        key_bound=request.dpop_jkt is not None,
     )

@@ -38,6 +38,8 @@ class AuthorizationRequest:
     #: The OIDC ``claims`` parameter (§5.5), as {"id_token": {...}, "userinfo": {...}}.
     claims: dict | None = None
     acr_values: list[str] = field(default_factory=list)
+    #: RFC 9449 §10: the thumbprint of the DPoP key the code is bound to.
+    dpop_jkt: str | None = None
     #: The subject the client expects (``id_token_hint`` or a ``sub`` value in ``claims``).
     expected_subject: str | None = None
 
