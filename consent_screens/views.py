@@ -51,7 +51,9 @@ def consent_step(step_id: str):
     asked = grant.authorization_request
     member = get_member(sso.member_id)
 
-    plan = consents.consent_request(sso.member_id, asked.client, asked.scopes)
+    plan = consents.consent_request(
+        sso.member_id, asked.client, asked.scopes, fresh=asked.replaces_grant
+    )
     shown = screen.build(plan, asked.redirect_uri)
     form = ConsentForm()
     form.offer(plan.optional, SCOPE_TEXTS)
@@ -84,7 +86,7 @@ def consent_step(step_id: str):
 
 @blueprint.route("/consent/<step_id>/switch-account", methods=["POST"])
 def switch_account(step_id: str):
-    """"Not you?": log out and log in again, for the same authorization request."""
+    """ "Not you?": log out and log in again, for the same authorization request."""
     sso = current_session()
     if sso is None:
         return redirect("/login")

@@ -29,6 +29,16 @@ paused it carries no token and answers no authorization.
 sharing): the item is no longer covered, so every token issued under the
 consent stops releasing it on its next use, and it is remembered as declined.
 
+A partner may ask for a fresh decision instead of an added one (Grant
+Management for OAuth 2.0, ``grant_management_action``): ``replace`` makes the
+consent exactly what the member allows on the screen now, earlier answers
+dropped; ``create`` does the same and gives the grant a new ``grant_id``, so
+the earlier grant's identifier names nothing any more (there is one standing
+consent per member and client: a new grant replaces the old one, it does not
+stand beside it). Both only ever follow the consent screen, so nothing widens
+without the member; what they drop stops being released at once, as with
+Stop sharing, because every token is checked against the consent.
+
 ``covered_scopes`` is the other half of every check: of the scopes asked (or
 carried by a token), those the consent still covers.
 
@@ -47,7 +57,7 @@ from idp import defaults
 from idp.catalog import CONSENT_TEXT_VERSIONS, PURPOSES, required_scopes
 from idp.extensions import db
 from idp.models import Client, Consent, ConsentStep
-from idp.models.types import utcnow
+from idp.models.types import new_grant_id, utcnow
 from idp.services import audit
 from idp.services.consent_evidence import Evidence, add_record
 
@@ -175,11 +185,14 @@ def scopes_to_ask(consent: Consent | None, requested) -> set[str]:
 # -- the decision -------------------------------------------------------------------
 
 
-def consent_request(member_id: str, client: Client, requested) -> ConsentRequest:
+def consent_request(
+    member_id: str, client: Client, requested, fresh: bool = False
+) -> ConsentRequest:
+    """What the screen asks; ``fresh``: a decision that replaces the standing one."""
     requested = list(dict.fromkeys(requested))
     asked = data_scopes(requested)
     required = required_scopes(client.purposes) & asked
-    standing = current_consent(member_id, client)
+    standing = None if fresh else current_consent(member_id, client)
     offline = OFFLINE_SCOPE in requested
     return ConsentRequest(
         client=client,
@@ -198,13 +211,17 @@ def record_decision(
     allowed_optional,
     unlimited: bool = False,
     evidence: Evidence | None = None,
+    replace: bool = False,
+    new_grant: bool = False,
 ) -> Consent:
     """Store the member's "Allow": required scopes, the optional ones left ticked, the period.
 
-    Scopes the request did not ask about keep their earlier answer; optional
-    scopes the member unticked are remembered as declined. Commits.
+    Scopes the request did not ask about keep their earlier answer, unless
+    ``replace`` (the decision is the whole consent now); optional scopes the
+    member unticked are remembered as declined. ``new_grant``: the consent gets a
+    new ``grant_id`` (``grant_management_action=create``). Commits.
     """
-    request = consent_request(member_id, client, requested)
+    request = consent_request(member_id, client, requested, fresh=replace)
     allowed = set(allowed_optional) & set(request.optional)
     declined = set(request.optional) - allowed
     granted = {IDENTITY_SCOPE, *request.required, *allowed}
@@ -214,7 +231,7 @@ def record_decision(
     now = utcnow()
     standing = current_consent(member_id, client)
     consent = _latest(member_id, client)
-    if standing is not None:
+    if standing is not None and not replace:
         asked = set(request.required) | set(request.optional)
         granted |= standing.scopes - asked
         declined |= standing.declined_scopes - asked - granted
@@ -225,8 +242,11 @@ def record_decision(
     if consent is None:
         consent = Consent(member_id=member_id, client_id=client.id, granted_at=now)
         db.session.add(consent)
-    elif standing is None:
-        consent.granted_at = now  # the earlier period ended: this is a new consent
+    elif standing is None or new_grant:
+        consent.granted_at = now  # the earlier period ended, or a new grant: a new consent
+    if new_grant:
+        consent.grant_id = new_grant_id()
+    revoked = _end_replaced_tokens(member_id, client) if replace and consent.id else 0
 
     consent.scope = " ".join(sorted(granted))
     consent.declined_scope = " ".join(sorted(declined))
@@ -246,9 +266,19 @@ def record_decision(
         declined=sorted(declined),
         purposes=consent.purposes,
         unlimited=unlimited,
+        grant_management_action=("create" if new_grant else "replace") if replace else None,
+        tokens_revoked=revoked,
     )
     db.session.commit()
     return consent
+
+
+def _end_replaced_tokens(member_id: str, client: Client) -> int:
+    """Grant Management §5.2: a replaced grant's refresh tokens end (and its access tokens:
+    the client receives new ones from this very authorization)."""
+    from idp.services import tokens  # tokens reads consents: imported when needed
+
+    return tokens.revoke_for_member_at_client(member_id, [client.id])
 
 
 def narrow(consent: Consent, scope: str, actor: str = "member") -> None:

@@ -44,7 +44,14 @@ _PRESENTED_COLUMNS = (
     *_BEARER_COLUMNS, "family_id", "access_token_hash", "refresh_token_hash", "token_type",
     "auth_time", "issued_at", "refresh_expires_at", "refresh_used_at",
 )  # fmt: skip
-_CONSENT_COLUMNS = ("scope", "withdrawn_at", "expires_at", "last_used_at", "paused_at")
+_CONSENT_COLUMNS = (
+    "scope",
+    "withdrawn_at",
+    "expires_at",
+    "last_used_at",
+    "paused_at",
+    "grant_id",
+)
 #: Member columns released as claims; read as stored, decrypted on use.
 _CLAIM_COLUMNS = (
     "email", "email_verified", "given_name", "family_name", "gender", "birthdate",
@@ -63,6 +70,7 @@ class ConsentState:
     expires_at: datetime | None
     last_used_at: datetime | None
     paused_at: datetime | None
+    grant_id: str
 
     @property
     def scopes(self) -> set[str]:
