@@ -246,3 +246,52 @@ def test_registration_keeps_the_scopes_for_confidential_clients_with_client_cred
                 assert error.field == "scope"
             else:  # pragma: no cover - the assertion below fails the test
                 raise AssertionError(f"{extra} accepted the grant management scopes")
+
+
+def test_every_bad_call_of_the_api_is_a_json_4xx(oauth, member_id):
+    rp = managing_client(oauth)
+    other = managing_client(oauth, "Other Co")
+    public = oauth.client("App Co", scope="openid email", public=True)
+    oauth.login(member_id)
+    body = oauth.tokens(rp, scope=SCOPE)
+    grant_id = body["grant_id"]
+    public_tokens = oauth.tokens(public, scope="openid email")
+    query_only = api_token(oauth, rp, "grant_management_query")
+    revoke_only = api_token(oauth, rp, "grant_management_revoke")
+    others = api_token(oauth, other)
+    path = f"{endpoint(oauth)}/{grant_id}"
+
+    cases = [
+        ("no token", oauth.http.get(path), 401, "invalid_token"),
+        ("bad token", oauth.http.get(path, headers=bearer("nope")), 401, "invalid_token"),
+        ("query needs its scope", oauth.http.get(path, headers=bearer(revoke_only)), 403, None),
+        ("revoke needs its scope", oauth.http.delete(path, headers=bearer(query_only)), 403, None),
+        ("a member's token", oauth.http.get(path, headers=bearer(body["access_token"])), 403, None),
+        (
+            "a public client's token",
+            oauth.http.get(path, headers=bearer(public_tokens["access_token"])),
+            403,
+            None,
+        ),
+        ("another client's grant", oauth.http.get(path, headers=bearer(others)), 404, None),
+        ("another client releases", oauth.http.delete(path, headers=bearer(others)), 404, None),
+        ("malformed", query(oauth, "not%20a%20grant", query_only), 404, "invalid_grant_id"),
+        ("too long", query(oauth, "x" * 300, query_only), 404, "invalid_grant_id"),
+        ("nested", query(oauth, f"{grant_id}/more", query_only), 404, "invalid_grant_id"),
+        ("token in the URL", oauth.http.get(f"{path}?access_token={query_only}"), 400, None),
+        ("POST", oauth.http.post(path, headers=bearer(query_only)), 405, None),
+    ]
+    for name, response, status, error in cases:
+        assert response.status_code == status, (name, response.status_code)
+        assert response.is_json, name
+        if error:
+            assert response.get_json()["error"] == error, name
+        if status == 401:
+            assert response.headers["WWW-Authenticate"].startswith("Bearer"), name
+        if status == 403:
+            assert response.get_json()["error"] == "insufficient_scope", name
+
+    # Nothing was released by any of it.
+    assert query(oauth, grant_id, query_only).status_code == 200
+    userinfo = oauth.http.get("/oauth/userinfo", headers=bearer(body["access_token"]))
+    assert userinfo.status_code == 200
