@@ -56,7 +56,7 @@ from sqlalchemy import delete, select, update
 from idp import defaults
 from idp.catalog import CONSENT_TEXT_VERSIONS, PURPOSES, required_scopes
 from idp.extensions import db
-from idp.models import Client, Consent, ConsentStep
+from idp.models import Client, Consent, ConsentStep, Token
 from idp.models.types import new_grant_id, utcnow
 from idp.services import audit
 from idp.services.consent_evidence import Evidence, add_record
@@ -275,10 +275,20 @@ def record_decision(
 
 def _end_replaced_tokens(member_id: str, client: Client) -> int:
     """Grant Management §5.2: a replaced grant's refresh tokens end (and its access tokens:
-    the client receives new ones from this very authorization)."""
-    from idp.services import tokens  # tokens reads consents: imported when needed
-
-    return tokens.revoke_for_member_at_client(member_id, [client.id])
+    the client receives new ones from this very authorization). The statement of
+    ``tokens.revoke_for_member_at_client``, which cannot be imported here (it reads
+    consents)."""
+    result = db.session.execute(
+        update(Token)
+        .where(
+            Token.member_id == member_id,
+            Token.client_id == client.id,
+            Token.revoked_at.is_(None),
+        )
+        .values(revoked_at=utcnow())
+        .execution_options(synchronize_session="fetch")
+    )
+    return result.rowcount
 
 
 def narrow(consent: Consent, scope: str, actor: str = "member") -> None:
