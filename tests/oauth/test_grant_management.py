@@ -295,3 +295,23 @@ def test_every_bad_call_of_the_api_is_a_json_4xx(oauth, member_id):
     assert query(oauth, grant_id, query_only).status_code == 200
     userinfo = oauth.http.get("/oauth/userinfo", headers=bearer(body["access_token"]))
     assert userinfo.status_code == 200
+
+
+def test_the_answers_match_the_openapi_document(oauth, member_id):
+    import schemathesis
+
+    from tests.registration.test_openapi import CHECKS
+
+    rp = managing_client(oauth)
+    oauth.login(member_id)
+    grant_id = oauth.tokens(rp, scope=SCOPE)["grant_id"]
+    token = {"Authorization": f"Bearer {api_token(oauth, rp)}"}
+    schema = schemathesis.openapi.from_wsgi("/api/openapi.json", oauth.app)
+    operations = schema["/oauth/grants/{grant_id}"]
+    path = {"grant_id": grant_id}
+    shown = operations["GET"].Case(path_parameters=path, headers=token)
+    assert shown.call_and_validate(checks=CHECKS).status_code == 200
+    released = operations["DELETE"].Case(path_parameters=path, headers=token)
+    assert released.call_and_validate(checks=CHECKS).status_code == 204
+    gone = operations["GET"].Case(path_parameters=path, headers=token)
+    assert gone.call_and_validate(checks=CHECKS).status_code == 404

@@ -60,9 +60,9 @@ def authorize(oauth, rp, pkce, **params):
 def records(oauth, member_id) -> int:
     with oauth.app.app_context():
         return db.session.scalar(
-            select(func.count()).select_from(ConsentRecord).where(
-                ConsentRecord.member_id == member_id
-            )
+            select(func.count())
+            .select_from(ConsentRecord)
+            .where(ConsentRecord.member_id == member_id)
         )
 
 
