@@ -488,3 +488,7 @@ def test_the_grant_management_scopes_come_with_the_box_for_confidential_clients(
     page = portal.http.get(f"/developers/clients/{by_name['Managing'].client_id}")
     box = re.search(r'<input[^>]*name="grant_management"[^>]*>', page.get_data(as_text=True))
     assert box is not None and "checked" in box.group(0)
+    # The consent screen preview shows member data only.
+    preview = portal.http.get(f"/developers/clients/{by_name['Managing'].client_id}/preview")
+    assert preview.status_code == 200
+    assert "grant_management" not in preview.get_data(as_text=True)
