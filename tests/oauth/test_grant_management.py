@@ -76,6 +76,9 @@ def test_token_response_names_the_grant_and_the_partner_queries_it(oauth, member
     body = oauth.tokens(rp, scope=SCOPE)
     grant_id = body["grant_id"]
     assert len(grant_id) >= 32
+    # A refresh continues the same grant.
+    refreshed = oauth.token(rp, grant_type="refresh_token", refresh_token=body["refresh_token"])
+    assert refreshed.get_json()["grant_id"] == grant_id
 
     # Introspection names the grant too.
     introspected = oauth.http.post(
@@ -315,3 +318,28 @@ def test_the_answers_match_the_openapi_document(oauth, member_id):
     assert released.call_and_validate(checks=CHECKS).status_code == 204
     gone = operations["GET"].Case(path_parameters=path, headers=token)
     assert gone.call_and_validate(checks=CHECKS).status_code == 404
+
+
+def test_dynamic_registration_takes_the_scopes_with_client_credentials(oauth):
+    from idp.services.dynamic_registration import issue_initial_access_token
+    from tests.factories import make_partner
+
+    with oauth.app.app_context():
+        initial = issue_initial_access_token(make_partner("Dyn Co").id)
+    headers = {"Authorization": f"Bearer {initial}"}
+    document = {
+        "client_name": "Dyn",
+        "redirect_uris": ["https://dyn.example/cb"],
+        "scope": "openid email grant_management_query grant_management_revoke",
+        "grant_types": ["authorization_code", "client_credentials"],
+    }
+    created = oauth.http.post("/oauth/register", json=document, headers=headers)
+    assert created.status_code == 201, created.get_json()
+    assert "grant_management_revoke" in created.get_json()["scope"].split()
+    without = {**document, "grant_types": ["authorization_code"]}
+    refused = oauth.http.post("/oauth/register", json=without, headers=headers)
+    assert refused.status_code == 400
+    assert refused.get_json()["error"] == "invalid_client_metadata"
+    public = {**document, "token_endpoint_auth_method": "none"}
+    refused = oauth.http.post("/oauth/register", json=public, headers=headers)
+    assert refused.status_code == 400
