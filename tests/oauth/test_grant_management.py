@@ -13,11 +13,14 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from joserfc import jwt
 from sqlalchemy import select
 
 from idp.extensions import db
 from idp.models import Client, Consent, ConsentRecord, PartnerNotification
+from idp.models.types import utcnow
 from idp.services import consent as consents
+from idp.services import notifications, signing_keys
 
 SCOPE = "openid profile email card_number miles status offline_access"
 CLIENT_SCOPE = f"{SCOPE} grant_management_query grant_management_revoke"
@@ -121,7 +124,11 @@ def test_query_answers_the_grant_as_the_member_narrowed_and_paused_it(oauth, mem
 
 
 def test_release_is_a_withdrawal_the_member_sees(oauth, member_id):
-    rp = managing_client(oauth, backchannel_logout_uri="https://partner.example/bcl")
+    rp = managing_client(
+        oauth,
+        backchannel_logout_uri="https://partner.example/bcl",
+        security_event_uri="https://partner.example/events",
+    )
     oauth.login(member_id)
     body = oauth.tokens(rp, scope=SCOPE)
     grant_id = body["grant_id"]
@@ -155,13 +162,16 @@ def test_release_is_a_withdrawal_the_member_sees(oauth, member_id):
             .order_by(ConsentRecord.id.desc())
         ).first()
         assert (record.action, record.actor) == ("withdrawn", "partner")
-        kinds = {
-            n.kind
-            for n in db.session.scalars(
-                select(PartnerNotification).where(PartnerNotification.client_id == rp.pk)
-            )
-        }
-        assert "backchannel_logout" in kinds
+        rows = db.session.scalars(
+            select(PartnerNotification)
+            .where(PartnerNotification.client_id == rp.pk)
+            .order_by(PartnerNotification.id)
+        ).all()
+        assert [row.kind for row in rows] == ["backchannel_logout", "security_event"]
+        event = jwt.decode(
+            notifications.sign(rows[1], utcnow()), signing_keys.public_key_set(), ["RS256"]
+        ).claims["events"]["http://127.0.0.1:5000/secevent/consent-revoked"]
+        assert event["initiator"] == "partner"
 
     page = oauth.http.get("/account/apps").get_data(as_text=True)
     assert "Consent withdrawn by the partner" in page
