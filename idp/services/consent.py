@@ -256,7 +256,8 @@ def record_decision(
     consent.updated_at = now
     consent.text_versions = {p: CONSENT_TEXT_VERSIONS.get(p) for p in consent.purposes}
     db.session.flush()
-    add_record(consent, "changed" if standing is not None else "given", evidence=evidence)
+    fresh = standing is None or new_grant  # a create gives a new grant, not a change
+    add_record(consent, "given" if fresh else "changed", evidence=evidence)
     audit.record(
         "consent.granted",
         member_id=member_id,
