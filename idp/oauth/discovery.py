@@ -13,6 +13,7 @@ from idp.locales import LOCALES
 from idp.oauth.authorize.checks import PROMPT_VALUES
 from idp.oauth.claims import ACR_TWO_FACTOR, ID_TOKEN_CLAIMS
 from idp.oauth.client_auth import ASSERTION_ALGORITHMS, AUTH_METHODS, CONFIDENTIAL_AUTH_METHODS
+from idp.oauth.grant_management import ENDPOINT_PATH as GRANT_MANAGEMENT_PATH
 from idp.services.grant_management import ACTIONS_SUPPORTED
 from idp.services.signing_keys import ALGORITHMS
 
@@ -27,8 +28,8 @@ PATHS = {
     "introspection_endpoint": "/oauth/introspect",
     "end_session_endpoint": "/oauth/logout",
     "registration_endpoint": "/oauth/register",
-    # Grant Management for OAuth 2.0 §7.1 (idp.oauth.grant_management.ENDPOINT_PATH).
-    "grant_management_endpoint": "/oauth/grants",
+    # Grant Management for OAuth 2.0 §7.1.
+    "grant_management_endpoint": GRANT_MANAGEMENT_PATH,
 }
 
 
