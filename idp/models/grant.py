@@ -31,9 +31,7 @@ class Consent(db.Model):
     member_id: Mapped[str] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
     #: The grant's public identifier for the client that holds it (Grant Management §5.4).
-    grant_id: Mapped[str] = mapped_column(
-        String(64), unique=True, index=True, default=new_grant_id
-    )
+    grant_id: Mapped[str] = mapped_column(String(64), unique=True, index=True, default=new_grant_id)
     scope: Mapped[str] = mapped_column(Text)
     #: Optional scopes the member unticked; not asked again unless prompt=consent.
     declined_scope: Mapped[str] = mapped_column(Text, default="")
