@@ -13,7 +13,7 @@ from wtforms.validators import InputRequired, Length, StopValidation
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from idp import defaults
-from idp.catalog import PURPOSES, scopes_of_purposes
+from idp.catalog import CLIENT_SCOPES, PURPOSES, scopes_of_purposes
 from idp.models.client import TOKEN_ENDPOINT_AUTH_METHODS
 from idp.request_text import is_text
 from idp.services.registration import MAX_SECRET_GRACE_SECONDS, ClientRequest
@@ -88,6 +88,9 @@ class ClientForm(FlaskForm):
         validate_choice=True,
     )
     offline_access = BooleanField(_l("Ask members for access without time limit (offline_access)"))
+    grant_management = BooleanField(
+        _l("Query and release members' grants through the grant management API")
+    )
     public = BooleanField(_l("Public client (no secret)"))
     token_endpoint_auth_method = SelectField(
         _l("Token endpoint authentication"),
@@ -122,6 +125,7 @@ class ClientForm(FlaskForm):
         self.post_logout_redirect_uris.data = "\n".join(client.post_logout_redirect_uris or [])
         self.purposes.data = list(client.purposes or [])
         self.offline_access.data = "offline_access" in client.scopes
+        self.grant_management.data = bool(set(CLIENT_SCOPES) & set(client.scopes))
         self.public.data = client.token_endpoint_auth_method == "none"
         self.dpop_bound_access_tokens.data = client.dpop_bound_access_tokens
         self.token_endpoint_auth_method.data = client.token_endpoint_auth_method
@@ -149,6 +153,8 @@ class ClientForm(FlaskForm):
         scopes = ["openid", *sorted(scopes_of_purposes(purposes) - {"openid", "offline_access"})]
         if self.offline_access.data:
             scopes.append("offline_access")
+        if self.grant_management.data and not public:
+            scopes.extend(CLIENT_SCOPES)
         base.client_name = (self.client_name.data or "").strip()
         base.redirect_uris = _split_lines(self.redirect_uris.data)
         base.post_logout_redirect_uris = _split_lines(self.post_logout_redirect_uris.data)

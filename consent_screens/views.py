@@ -57,6 +57,7 @@ def consent_step(step_id: str):
         asked.scopes,
         asked.claims,
         key_bound=asked.dpop_jkt is not None,
+        fresh=asked.replaces_grant,
     )
     shown = screen.build(plan, asked.redirect_uri)
     form = ConsentForm()

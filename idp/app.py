@@ -129,11 +129,13 @@ def _register_blueprints(app: Flask) -> None:
     from idp.api import blueprint as api
     from idp.login import blueprint as login
     from idp.oauth.endpoints import blueprint as oauth
+    from idp.oauth.grant_management import blueprint as grants
     from idp.oauth.oidc_endpoints import blueprint as oidc
     from idp.oauth.registration import blueprint as registration
     from idp.ops import blueprint as ops
 
-    for bp in (login, account, consent, oauth, oidc, api, developers, ops, admin, registration):
+    blueprints = (login, account, consent, oauth, oidc, grants, api, developers, ops, admin)
+    for bp in (*blueprints, registration):
         app.register_blueprint(bp)
 
 

@@ -47,6 +47,14 @@ SCOPE_DATA_CATEGORIES: dict[str, str] = {
 #: Scopes every client may ask for, whatever its purposes.
 BASE_SCOPES = ("openid", "offline_access")
 
+#: Scopes of the grant management API (Grant Management for OAuth 2.0 §6.1). They name
+#: no member data: a confidential client registered for them asks for them in a client
+#: credentials token, never at the authorization endpoint, so no consent screen shows
+#: them (``idp.oauth.grant_management``).
+GRANT_MANAGEMENT_QUERY = "grant_management_query"
+GRANT_MANAGEMENT_REVOKE = "grant_management_revoke"
+CLIENT_SCOPES = (GRANT_MANAGEMENT_QUERY, GRANT_MANAGEMENT_REVOKE)
+
 
 @dataclass(frozen=True)
 class Purpose:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import os
 import re
 import secrets
@@ -18,13 +17,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from idp import defaults
-
-
-class ConfigError(ValueError):
-    """A setting has a value the provider cannot run with."""
-
-
-LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+from idp.config_checks import ConfigError, check_providers, validate_issuer, validate_providers
 
 
 @dataclass(frozen=True)
@@ -149,17 +142,6 @@ def _validate_data_key(key: str) -> str:
     return key
 
 
-def _validate_issuer(issuer: str) -> str:
-    parts = urlsplit(issuer)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError("IDP_ISSUER must be an absolute http(s) URL")
-    if parts.query or parts.fragment:
-        raise ConfigError("IDP_ISSUER must not have a query or fragment (RFC 8414 §2)")
-    if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
-        raise ConfigError("IDP_ISSUER may use plain http only for loopback hosts")
-    return issuer.rstrip("/")
-
-
 def _validate_database_url(url: str) -> str:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError
@@ -180,64 +162,6 @@ def _validate_redis_url(url: str) -> str:
     if scheme not in ("redis", "rediss", "unix") and not scheme.startswith("redis+"):
         raise ConfigError("IDP_REDIS_URL must be a redis://, rediss:// or unix:// URL")
     return url
-
-
-#: The Lufthansa Group airlines and the names their login buttons carry (INTERFACE.md).
-LHG_AIRLINE_NAMES = {
-    "lufthansa": "Lufthansa",
-    "swiss": "SWISS",
-    "austrian": "Austrian Airlines",
-    "brussels": "Brussels Airlines",
-}
-_AIRLINE_SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}")
-_PROVIDER_KEYS = {"airline", "issuer", "client_id", "client_secret"}
-#: Optional keys: the button's name for an airline not in the list above, and the
-#: partner (category ``lhg_airline``) that the airline is on Connected apps.
-_PROVIDER_OPTIONAL_KEYS = {"name", "partner_id"}
-
-
-def _validate_provider(provider) -> dict:
-    if not isinstance(provider, dict) or not _PROVIDER_KEYS <= provider.keys():
-        raise ConfigError(
-            "each IDP_LHG_PROVIDERS entry needs airline, issuer, client_id, client_secret"
-        )
-    unknown = set(provider) - _PROVIDER_KEYS - _PROVIDER_OPTIONAL_KEYS
-    if unknown:
-        raise ConfigError(f"IDP_LHG_PROVIDERS: unknown keys {', '.join(sorted(unknown))}")
-    if not all(isinstance(v, str) and v.strip() for v in provider.values()):
-        raise ConfigError("IDP_LHG_PROVIDERS values must be non-empty strings")
-    airline = provider["airline"]
-    if not _AIRLINE_SLUG.fullmatch(airline):
-        raise ConfigError(
-            "IDP_LHG_PROVIDERS: airline must be a slug (letters, digits, - or _), "
-            "e.g. lufthansa, swiss, austrian, brussels"
-        )
-    try:
-        _validate_issuer(provider["issuer"])
-    except ConfigError as exc:
-        raise ConfigError(f"IDP_LHG_PROVIDERS: the issuer of {airline}: {exc}") from exc
-    # The issuer stays as written: ID tokens and discovery must name it exactly (OIDC Core
-    # §3.1.3.7, Discovery §4.3), a trailing slash included.
-    name = provider.get("name") or LHG_AIRLINE_NAMES.get(airline.lower(), airline)
-    return {**provider, "name": name}
-
-
-def _validate_providers(raw: str) -> tuple[dict, ...]:
-    try:
-        providers = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise ConfigError("IDP_LHG_PROVIDERS is not valid JSON") from exc
-    if not isinstance(providers, list):
-        raise ConfigError("IDP_LHG_PROVIDERS must be a JSON list")
-    return check_providers(providers)
-
-
-def check_providers(providers) -> tuple[dict, ...]:
-    checked = tuple(_validate_provider(provider) for provider in providers)
-    airlines = [p["airline"] for p in checked]
-    if len(set(airlines)) != len(airlines):
-        raise ConfigError("IDP_LHG_PROVIDERS names an airline twice")
-    return checked
 
 
 def _validate_limit(name: str, value: str) -> str:
@@ -293,12 +217,6 @@ def _validate_dpop_proof_seconds(raw: str) -> int:
     return int(raw)
 
 
-def _validate_flag(name: str, raw: str) -> bool:
-    if raw.lower() not in ("true", "false", "1", "0", "yes", "no"):
-        raise ConfigError(f"{name} must be true or false")
-    return raw.lower() in ("true", "1", "yes")
-
-
 def load_settings(environ: dict[str, str] | None = None, **overrides) -> Settings:
     """Build the settings from the environment, then ``overrides`` (used by tests)."""
     environ = dict(os.environ if environ is None else environ)
@@ -341,7 +259,7 @@ def load_settings(environ: dict[str, str] | None = None, **overrides) -> Setting
     if dpop_nonce:
         values["dpop_nonce_required"] = _validate_flag("IDP_DPOP_REQUIRE_NONCE", dpop_nonce.strip())
     providers = _env("IDP_LHG_PROVIDERS", environ)
-    values["lhg_providers"] = _validate_providers(providers) if providers else ()
+    values["lhg_providers"] = validate_providers(providers) if providers else ()
 
     secret_key = _env("IDP_SECRET_KEY", environ)
     data_key = _env("IDP_DATA_KEY", environ)
@@ -360,7 +278,7 @@ def load_settings(environ: dict[str, str] | None = None, **overrides) -> Setting
     values["data_keys"] = tuple(_validate_data_key(k) for k in values["data_keys"])
     if len(values["secret_key"]) < 32:
         raise ConfigError("IDP_SECRET_KEY must be at least 32 characters")
-    values["issuer"] = _validate_issuer(values["issuer"])
+    values["issuer"] = validate_issuer(values["issuer"])
     values["lhg_providers"] = check_providers(values.get("lhg_providers", ()))
     _validate_database_url(values["database_url"])
     if values["redis_url"]:

@@ -56,7 +56,7 @@ JSON_ENDPOINTS = {
     "login.passkey_options",
     "login.verify_passkey",
 }
-JSON_BLUEPRINTS = {"api", "registration"}
+JSON_BLUEPRINTS = {"api", "registration", "grants"}
 #: Endpoints for people: every answer is a page (or a redirect).
 PAGE_ENDPOINTS = {"oauth.authorize", "oidc.end_session", "consent.consent_step"}
 PAGE_BLUEPRINTS = {"login", "account"}
@@ -128,6 +128,7 @@ class World:
     partner_id: str
     csrf_raw: str
     csrf_token: str
+    grant_id: str
     requests: int = 0
     seen: set = field(default_factory=set)
 
@@ -312,6 +313,7 @@ def route_argument(draw, world: World, name: str, converter: str) -> str:
     known = {
         "step_id": [world.step_id],
         "partner_id": [world.partner_id],
+        "grant_id": [world.grant_id],
         "filename": ["css/app.css", "img/mark.svg", "../secret", "css/%00", "%FF.css"],
     }.get(name, [])
     kind = draw(
@@ -413,6 +415,7 @@ def build_world(app, http) -> World:
         partner_id=with_tokens.partner_id,
         csrf_raw=csrf_raw,
         csrf_token=csrf_token,
+        grant_id=tokens["grant_id"],
     )
 
 

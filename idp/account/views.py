@@ -31,6 +31,18 @@ HISTORY_ACTIONS = {
     "paused": _l("Access paused"),
     "resumed": _l("Access resumed"),
 }
+#: An event the partner caused, named so (Grant Management: the partner released its grant).
+PARTNER_HISTORY_ACTIONS = {
+    "withdrawn": _l("Consent withdrawn by the partner"),
+}
+
+
+def history_event(record) -> str:
+    """The words of one consent history row."""
+    if record.actor == "partner" and record.action in PARTNER_HISTORY_ACTIONS:
+        return PARTNER_HISTORY_ACTIONS[record.action]
+    return HISTORY_ACTIONS.get(record.action, record.action)
+
 
 #: Consent history rows shown before the rest is folded away.
 HISTORY_SHOWN = 5
@@ -105,7 +117,7 @@ def _connected_apps_page(alert: str | None = None, status: int = 200):
         scope_texts=SCOPE_TEXTS,
         claim_texts=CLAIM_TEXTS,
         purpose_texts=PURPOSE_TEXTS,
-        action_texts=HISTORY_ACTIONS,
+        history_event=history_event,
         reads_days=connected_apps_service.READS_DAYS,
         history_shown=HISTORY_SHOWN,
         form=ConfirmForm(),

@@ -1,7 +1,8 @@
 """``GET /api/openapi.json``: an OpenAPI 3.1 document of the partner-facing JSON APIs.
 
 Registration (RFC 7591/7592), pushed authorization requests (RFC 9126), token,
-introspection, revocation, UserInfo and the miles API. Paths are the ones discovery names; every answer an endpoint
+introspection, revocation, UserInfo, the miles API and the grant management API
+(Grant Management for OAuth 2.0). Paths are the ones discovery names; every answer an endpoint
 can give is listed with its media type, so a generated client (and the
 schemathesis run in the tests) knows each of them.
 """
@@ -68,6 +69,11 @@ DPOP_PROOF = {
 }
 #: A DPoP-bound token is sent as ``Authorization: DPoP <token>`` (RFC 9449 §7.1).
 TOKEN_SECURITY = [{"accessToken": []}, {"dpopToken": []}]
+GRANT_ID = {"name": "grant_id", "in": "path", "required": True, "schema": {"type": "string"}}
+GRANT_ERRORS = {
+    **BEARER_ERRORS,
+    "404": _json("OAuthError", "The client holds no such grant (invalid_grant_id)."),
+}
 
 
 def _paths() -> dict:
@@ -161,6 +167,22 @@ def _paths() -> dict:
         "/oauth/userinfo": {
             "get": {"operationId": "userinfo", "summary": "OIDC Core §5.3.", **userinfo},
             "post": {"operationId": "userinfoPost", "summary": "OIDC Core §5.3.", **userinfo},
+        },
+        "/oauth/grants/{grant_id}": {
+            "parameters": [GRANT_ID],
+            "get": {
+                "operationId": "queryGrant",
+                "summary": "The grant's status (Grant Management §6.4; grant_management_query).",
+                "security": [{"accessToken": []}],
+                "responses": {"200": _json("Grant", "The grant."), **GRANT_ERRORS},
+            },
+            "delete": {
+                "operationId": "revokeGrant",
+                "summary": "Release the grant: the member's consent is withdrawn "
+                "(Grant Management §6.5; grant_management_revoke).",
+                "security": [{"accessToken": []}],
+                "responses": {"204": {"description": "Released."}, **GRANT_ERRORS},
+            },
         },
         "/api/v1/me/miles": {
             "get": {

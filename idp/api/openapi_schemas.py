@@ -170,6 +170,10 @@ TOKEN_RESPONSE = {
         "refresh_token": {"type": "string"},
         "id_token": {"type": "string"},
         "scope": {"type": "string"},
+        "grant_id": {
+            "type": "string",
+            "description": "The member's grant (Grant Management §5.4); confidential clients.",
+        },
     },
 }
 
@@ -201,6 +205,7 @@ INTROSPECTION = {
         "sub": {"type": "string"},
         "aud": {"type": "string"},
         "iss": {"type": "string"},
+        "grant_id": {"type": "string"},
     },
 }
 
@@ -223,6 +228,30 @@ MILES = {
     },
 }
 
+GRANT = {
+    "type": "object",
+    "description": "Grant Management for OAuth 2.0 §6.4: the grant as the member's consent "
+    "covers it now (nothing while the member has paused the partner).",
+    "required": ["scopes", "claims"],
+    "properties": {
+        "scopes": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["scope"],
+                "properties": {"scope": {"type": "string"}},
+            },
+        },
+        "claims": {"type": "array", "items": {"type": "string"}},
+        "created_at": {"type": "integer"},
+        "last_updated_at": {"type": "integer"},
+        "expires_at": {"type": "integer", "description": "Absent without time limit."},
+        "updated_by": {"type": "string", "enum": ["client", "authorization_server"]},
+        "status": {"type": "string", "enum": ["active", "paused"]},
+        "purposes": {"type": "array", "items": {"type": "string"}},
+    },
+}
+
 SCHEMAS = {
     "ClientMetadata": CLIENT_METADATA,
     "ClientInformation": CLIENT_INFORMATION,
@@ -236,4 +265,5 @@ SCHEMAS = {
     "Introspection": INTROSPECTION,
     "UserInfo": USERINFO,
     "Miles": MILES,
+    "Grant": GRANT,
 }

@@ -3,7 +3,10 @@
 A ``Consent`` is the member's current decision for one client: the scopes and
 purposes allowed (and claims allowed one by one, without their scope), and whether access is limited (``expires_at``) or without
 time limit. A withdrawn consent stays as evidence with ``withdrawn_at`` set; a
-paused one (``paused_at``) stands but releases nothing until resumed.
+paused one (``paused_at``) stands but releases nothing until resumed. Its
+``grant_id`` is the public name of the grant (Grant Management for OAuth 2.0):
+random, unrelated to the row's key, and renewed when a fresh decision replaces
+the grant (``grant_management_action=create``).
 
 A ``ConsentStep`` is an authorization request waiting for the member's answer
 on the consent screen: kept here, not in the browser, and answered once.
@@ -18,7 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from idp.extensions import db
 from idp.models.client import Client
-from idp.models.types import UTCDateTime, new_id, utcnow
+from idp.models.types import UTCDateTime, new_grant_id, new_id, utcnow
 
 
 class Consent(db.Model):
@@ -27,6 +30,8 @@ class Consent(db.Model):
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     member_id: Mapped[str] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    #: The grant's public identifier for the client that holds it (Grant Management §5.4).
+    grant_id: Mapped[str] = mapped_column(String(64), unique=True, index=True, default=new_grant_id)
     scope: Mapped[str] = mapped_column(Text)
     #: Optional scopes the member unticked; not asked again unless prompt=consent.
     declined_scope: Mapped[str] = mapped_column(Text, default="")
@@ -87,7 +92,8 @@ class ConsentRecord(db.Model):
     text_version: Mapped[str | None] = mapped_column(String(200))
     text_sha256: Mapped[str | None] = mapped_column(String(64))
     language: Mapped[str | None] = mapped_column(String(16))
-    #: Who acted for a withdrawal: ``member``, ``admin`` or ``account_deletion``.
+    #: Who acted: ``member``, ``admin``, ``account_deletion`` or ``partner`` (the client
+    #: released its grant through the grant management API).
     actor: Mapped[str] = mapped_column(String(24), default="member")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: The claims granted and declined one by one (``Consent.granted_claims``).

@@ -20,6 +20,11 @@ def new_id() -> str:
     return secrets.token_hex(16)
 
 
+def new_grant_id() -> str:
+    """A random 256-bit identifier, URL-safe (the grant_id of Grant Management §5.4)."""
+    return secrets.token_urlsafe(32)
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

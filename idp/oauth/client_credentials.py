@@ -1,11 +1,20 @@
 """The client credentials grant (RFC 6749 §4.4) for confidential clients.
 
-Every scope of this provider releases member data, or names a member
+Every member scope of this provider releases member data, or names a member
 (``openid``) or a member's absence (``offline_access``); none makes sense
-without a member. So a client credentials token carries no scope at all: it
-proves only which client holds it (useful for introspection and for partner
-APIs that are not about a member). Asking for any scope is ``invalid_scope``.
-No refresh token and no ID token are issued.
+without a member, so a client credentials token never carries one: it proves
+which client holds it (introspection, partner APIs that are not about a
+member).
+
+The one exception are the scopes of the grant management API
+(``idp.catalog.CLIENT_SCOPES``: ``grant_management_query``,
+``grant_management_revoke``; Grant Management for OAuth 2.0 §6.1, which leaves
+the grant type to the server). They are about the client's own grants, not a
+member's data, so they are asked for here, by a confidential client registered
+for them, and never at the authorization endpoint: no consent screen shows
+them and no member token carries them. Any other scope, or one the client did
+not register, is ``invalid_scope``. No refresh token and no ID token are
+issued.
 """
 
 from __future__ import annotations
@@ -13,6 +22,7 @@ from __future__ import annotations
 from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.errors import InvalidScopeError
 
+from idp.catalog import CLIENT_SCOPES
 from idp.oauth import dpop_token
 from idp.oauth.client_auth import CONFIDENTIAL_AUTH_METHODS
 from idp.services import issuance
@@ -23,11 +33,20 @@ class ClientCredentialsGrant(grants.ClientCredentialsGrant):
 
     def validate_token_request(self):
         super().validate_token_request()
-        if (self.request.payload.scope or "").strip():
-            raise InvalidScopeError("Client credentials tokens carry no scope.")
+        scopes = list(dict.fromkeys((self.request.payload.scope or "").split()))
+        if any(scope not in CLIENT_SCOPES for scope in scopes):
+            raise InvalidScopeError(
+                "Client credentials tokens carry no member scope; only "
+                + " and ".join(CLIENT_SCOPES)
+                + " may be asked for."
+            )
+        if not set(scopes) <= set(self.request.client.scopes):
+            raise InvalidScopeError("The scope exceeds what the client registered.")
+        self._scope = " ".join(scopes)
 
     def create_token_response(self):
         client = self.request.client
         jkt = dpop_token.key_for_tokens(self.request, client)  # RFC 9449 §5
-        body = issuance.issue(issuance.TokenGrant(client, self.GRANT_TYPE, dpop_jkt=jkt))
+        grant = issuance.TokenGrant(client, self.GRANT_TYPE, scope=self._scope, dpop_jkt=jkt)
+        body = issuance.issue(grant)
         return 200, body, self.TOKEN_RESPONSE_HEADER

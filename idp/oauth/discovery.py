@@ -8,12 +8,14 @@ the code does.
 
 from __future__ import annotations
 
-from idp.catalog import SCOPE_CLAIMS
+from idp.catalog import CLIENT_SCOPES, SCOPE_CLAIMS
 from idp.locales import LOCALES
 from idp.oauth import dpop
 from idp.oauth.authorize.checks import PROMPT_VALUES
 from idp.oauth.claims import ACR_TWO_FACTOR, ID_TOKEN_CLAIMS
 from idp.oauth.client_auth import ASSERTION_ALGORITHMS, AUTH_METHODS, CONFIDENTIAL_AUTH_METHODS
+from idp.oauth.grant_management import ENDPOINT_PATH as GRANT_MANAGEMENT_PATH
+from idp.services.grant_management import ACTIONS_SUPPORTED
 from idp.services.signing_keys import ALGORITHMS
 
 #: Paths of every endpoint, relative to the issuer. UserInfo and logout are served
@@ -28,6 +30,8 @@ PATHS = {
     "introspection_endpoint": "/oauth/introspect",
     "end_session_endpoint": "/oauth/logout",
     "registration_endpoint": "/oauth/register",
+    # Grant Management for OAuth 2.0 §7.1.
+    "grant_management_endpoint": GRANT_MANAGEMENT_PATH,
 }
 
 
@@ -42,7 +46,7 @@ def provider_metadata(issuer: str, require_par: bool = False) -> dict:
     metadata.update({name: issuer + path for name, path in PATHS.items()})
     metadata.update(
         {
-            "scopes_supported": list(SCOPE_CLAIMS),
+            "scopes_supported": [*SCOPE_CLAIMS, *CLIENT_SCOPES],
             "claims_supported": _claims_supported(),
             "response_types_supported": ["code"],
             "response_modes_supported": ["query"],
@@ -69,6 +73,8 @@ def provider_metadata(issuer: str, require_par: bool = False) -> dict:
             "ui_locales_supported": list(LOCALES),
             "backchannel_logout_supported": True,
             "backchannel_logout_session_supported": True,
+            "grant_management_actions_supported": list(ACTIONS_SUPPORTED),
+            "grant_management_action_required": False,
         }
     )
     return metadata

@@ -5,7 +5,9 @@ false}``. Refresh tokens are answered too: ``exp`` is present for a limited
 grant and absent for one without time limit. The token, its consent, client
 and member come from one query (``idp.services.token_lookup``). A DPoP-bound
 token has ``token_type`` ``DPoP`` and names its key as ``cnf.jkt`` (RFC 9449
-§6.2); so does a public client's refresh token, which is bound with it (§5).
+§6.2); so does a public client's refresh token, which is bound with it (§5). A
+token issued under a member's consent names its grant (``grant_id``, Grant
+Management for OAuth 2.0), as the token response did.
 """
 
 from __future__ import annotations
@@ -66,6 +68,8 @@ class IntrospectionEndpoint(BaseIntrospectionEndpoint):
         payload["sub"] = subject_for(member, client) if member else client.client_id
         if row.auth_time is not None:
             payload["auth_time"] = int(row.auth_time.timestamp())
+        if row.consent is not None:
+            payload["grant_id"] = row.consent.grant_id  # Grant Management §5.4
         return payload
 
 

@@ -14,8 +14,14 @@ from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 from idp import defaults
-from idp.catalog import PURPOSES, SCOPE_CLAIMS, scopes_of_purposes, smallest_purposes_for
-from idp.config import LOOPBACK_HOSTS
+from idp.catalog import (
+    CLIENT_SCOPES,
+    PURPOSES,
+    SCOPE_CLAIMS,
+    scopes_of_purposes,
+    smallest_purposes_for,
+)
+from idp.config_checks import LOOPBACK_HOSTS
 from idp.models.client import TOKEN_ENDPOINT_AUTH_METHODS
 from idp.services.client_keys import check_jwks
 from idp.services.errors import InvalidInput
@@ -156,6 +162,7 @@ def validate(req: ClientRequest, previous=None) -> ValidClient:
         for uri in uris:
             check_redirect_uri(uri, field_name)
     scopes, purposes = _scopes_and_purposes(req)
+    _check_client_scopes(scopes, method, grant_types)
     _check_lifetimes(req)
     if req.id_token_signed_response_alg not in SIGNING_ALGS:
         raise InvalidInput(
@@ -240,19 +247,20 @@ def _scopes_and_purposes(req: ClientRequest) -> tuple[list[str], list[str]]:
     if not isinstance(req.scope, str):
         raise InvalidInput("The scope is a space-separated string.", "scope")
     scopes = req.scope.split()
-    unknown_scopes = [s for s in scopes if s not in SCOPE_CLAIMS]
+    unknown_scopes = [s for s in scopes if s not in SCOPE_CLAIMS and s not in CLIENT_SCOPES]
     if unknown_scopes:
         raise InvalidInput(f"Unknown scope: {', '.join(unknown_scopes)}.", "scope")
     if "openid" not in scopes:
         raise InvalidInput("The scope must include openid.", "scope")
+    member_scopes = [s for s in scopes if s not in CLIENT_SCOPES]
     if req.purposes is None:
-        purposes = smallest_purposes_for(scopes)  # every known scope has a purpose
+        purposes = smallest_purposes_for(member_scopes)  # every known scope has a purpose
     else:
         unknown = [p for p in req.purposes if p not in PURPOSES]
         if unknown:
             raise InvalidInput(f"Unknown purpose: {', '.join(unknown)}.", "purposes")
         purposes = list(dict.fromkeys(req.purposes))
-    not_allowed = [s for s in scopes if s not in scopes_of_purposes(purposes)]
+    not_allowed = [s for s in member_scopes if s not in scopes_of_purposes(purposes)]
     if not_allowed:
         raise InvalidInput(
             f"No declared purpose covers: {', '.join(not_allowed)}. "
@@ -260,6 +268,21 @@ def _scopes_and_purposes(req: ClientRequest) -> tuple[list[str], list[str]]:
             "scope",
         )
     return scopes, purposes
+
+
+def _check_client_scopes(scopes: list[str], method: str, grant_types: list[str]) -> None:
+    """The grant management scopes are for confidential clients (Grant Management §5.1),
+    which ask for them with client credentials (``idp.oauth.grant_management``)."""
+    if not set(scopes) & set(CLIENT_SCOPES):
+        return
+    if method == "none":
+        raise InvalidInput("Grant management is only for confidential clients.", "scope")
+    if "client_credentials" not in grant_types:
+        raise InvalidInput(
+            "The grant management scopes are asked for with client_credentials; "
+            "register that grant type too.",
+            "scope",
+        )
 
 
 def _check_lifetimes(req: ClientRequest) -> None:

@@ -21,13 +21,23 @@ versioned per purpose (``idp.catalog.CONSENT_TEXT_VERSIONS``):
 - ``covers_issued_tokens``: tokens already issued live on while the consent is
   not withdrawn, not expired and not paused; a new text does not end them.
 
-A paused consent (GDPR Art. 18 restriction, ``pause``) is still ``in_force``:
-it stays listed and ``resume`` brings its unexpired tokens back, but while
+A paused consent (GDPR Art. 18 restriction, ``consent_changes.pause``) is still ``in_force``:
+it stays listed and ``consent_changes.resume`` brings its unexpired tokens back, but while
 paused it carries no token and answers no authorization.
 
-``narrow`` takes one optional data item out of a standing consent (Stop
+``consent_changes.narrow`` takes one optional data item out of a standing consent (Stop
 sharing): the item is no longer covered, so every token issued under the
 consent stops releasing it on its next use, and it is remembered as declined.
+
+A partner may ask for a fresh decision instead of an added one (Grant
+Management for OAuth 2.0, ``grant_management_action``): ``replace`` makes the
+consent exactly what the member allows on the screen now, earlier answers
+dropped; ``create`` does the same and gives the grant a new ``grant_id``, so
+the earlier grant's identifier names nothing any more (there is one standing
+consent per member and client: a new grant replaces the old one, it does not
+stand beside it). Both only ever follow the consent screen, so nothing widens
+without the member; what they drop stops being released at once, as with
+Stop sharing, because every token is checked against the consent.
 
 ``covered_scopes`` is the other half of every check: of the scopes asked (or
 carried by a token), those the consent still covers.
@@ -48,12 +58,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from idp.catalog import CONSENT_TEXT_VERSIONS, PURPOSES, required_scopes, scope_of_claim
 from idp.extensions import db
-from idp.models import Client, Consent
-from idp.models.types import utcnow
+from idp.models import Client, Consent, Token
+from idp.models.types import new_grant_id, utcnow
 from idp.services import audit
 from idp.services.consent_claims import claim_items, claims_of_scopes, covered_claims
 from idp.services.consent_evidence import Evidence, add_record
@@ -212,14 +222,15 @@ def consent_request(
     requested,
     claims_request: dict | None = None,
     key_bound: bool = False,
+    fresh: bool = False,
 ) -> ConsentRequest:
     """What the screen asks: the requested scopes, and the claim items of ``claims_request``
     except those a scope of the standing consent releases already. ``key_bound``: the
-    request carries ``dpop_jkt``."""
+    request carries ``dpop_jkt``; ``fresh``: a decision that replaces the standing one."""
     requested = list(dict.fromkeys(requested))
     asked = data_scopes(requested)
     required = required_scopes(client.purposes) & asked
-    standing = current_consent(member_id, client)
+    standing = None if fresh else current_consent(member_id, client)
     offline = OFFLINE_SCOPE in requested
     standing_scopes = standing.scopes if standing is not None else set()
     return ConsentRequest(
@@ -248,15 +259,21 @@ def record_decision(
     claims_request: dict | None = None,
     allowed_claims=(),
     key_bound: bool = False,
+    replace: bool = False,
+    new_grant: bool = False,
 ) -> Consent:
     """Store the member's "Allow": required scopes, the optional ones left ticked, the period,
     and the claim items of ``claims_request`` left ticked.
 
-    Scopes and claims the request did not ask about keep their earlier answer;
-    optional ones the member unticked are remembered as declined. A claim
-    whose scope is granted needs no grant of its own. Commits.
+    Scopes and claims the request did not ask about keep their earlier answer,
+    unless ``replace`` (the decision is the whole consent now); optional ones the
+    member unticked are remembered as declined. A claim whose scope is granted
+    needs no grant of its own. ``new_grant``: the consent gets a new ``grant_id``
+    (``grant_management_action=create``). Commits.
     """
-    request = consent_request(member_id, client, requested, claims_request, key_bound)
+    request = consent_request(
+        member_id, client, requested, claims_request, key_bound, fresh=replace
+    )
     unlimited = unlimited and request.unlimited_offered
     allowed = set(allowed_optional) & set(request.optional)
     declined = set(request.optional) - allowed
@@ -269,7 +286,7 @@ def record_decision(
     now = utcnow()
     standing = current_consent(member_id, client)
     consent = _latest(member_id, client)
-    if standing is not None:
+    if standing is not None and not replace:
         asked = set(request.required) | set(request.optional)
         granted |= standing.scopes - asked
         declined |= standing.declined_scopes - asked - granted
@@ -286,20 +303,24 @@ def record_decision(
     if consent is None:
         consent = Consent(member_id=member_id, client_id=client.id, granted_at=now)
         db.session.add(consent)
-    elif standing is None:
-        consent.granted_at = now  # the earlier period ended: this is a new consent
+    elif standing is None or new_grant:
+        consent.granted_at = now  # the earlier period ended, or a new grant: a new consent
+    if new_grant:
+        consent.grant_id = new_grant_id()
+    revoked = _end_replaced_tokens(member_id, client) if replace and consent.id else 0
 
     consent.scope = " ".join(sorted(granted))
     consent.declined_scope = " ".join(sorted(declined))
     consent.granted_claims = sorted(claims)
     consent.declined_claims = sorted(declined_claims)
-    consent.purposes = _purposes_of(client.purposes, granted, claims)
+    consent.purposes = purposes_of(client.purposes, granted, claims)
     consent.unlimited = unlimited
     consent.expires_at = None if unlimited else now + timedelta(seconds=client.grant_ttl)
     consent.updated_at = now
     consent.text_versions = {p: CONSENT_TEXT_VERSIONS.get(p) for p in consent.purposes}
     db.session.flush()
-    add_record(consent, "changed" if standing is not None else "given", evidence=evidence)
+    fresh = standing is None or new_grant  # a create gives a new grant, not a change
+    add_record(consent, "given" if fresh else "changed", evidence=evidence)
     audit.record(
         "consent.granted",
         member_id=member_id,
@@ -311,60 +332,35 @@ def record_decision(
         declined_claims=consent.declined_claims,
         purposes=consent.purposes,
         unlimited=unlimited,
+        grant_management_action=("create" if new_grant else "replace") if replace else None,
+        tokens_revoked=revoked,
     )
     db.session.commit()
     return consent
 
 
-def _purposes_of(purposes, scopes, claims) -> list[str]:
+def purposes_of(purposes, scopes, claims) -> list[str]:
     """The purposes that a grant of ``scopes`` and of single ``claims`` serves."""
     touched = set(scopes) | {scope_of_claim(name) for name in claims}
     return [p for p in purposes if set(PURPOSES[p].scopes) & touched]
 
 
-def narrow(consent: Consent, scope: str, actor: str = "member") -> None:
-    """Take ``scope`` out of a standing consent and remember it as declined (Stop sharing).
-
-    Claims of the scope granted one by one go with it; purposes left without
-    any of their scopes or claims go too. Appends a ``narrowed`` record; the
-    caller's service checks that the scope is optional and commits.
-    """
-    granted = consent.scopes - {scope}
-    consent.scope = " ".join(sorted(granted))
-    consent.declined_scope = " ".join(sorted(consent.declined_scopes | {scope}))
-    consent.granted_claims = sorted(
-        name for name in consent.granted_claims or () if scope_of_claim(name) != scope
+def _end_replaced_tokens(member_id: str, client: Client) -> int:
+    """Grant Management §5.2: a replaced grant's refresh tokens end (and its access tokens:
+    the client receives new ones from this very authorization). The statement of
+    ``tokens.revoke_for_member_at_client``, which cannot be imported here (it reads
+    consents)."""
+    result = db.session.execute(
+        update(Token)
+        .where(
+            Token.member_id == member_id,
+            Token.client_id == client.id,
+            Token.revoked_at.is_(None),
+        )
+        .values(revoked_at=utcnow())
+        .execution_options(synchronize_session="fetch")
     )
-    _narrowed(consent, actor)
-
-
-def narrow_claim(consent: Consent, claim: str, actor: str = "member") -> None:
-    """Take a claim granted one by one out of a standing consent and remember it as declined
-    (Stop sharing). Appends a ``narrowed`` record; the caller's service commits."""
-    consent.granted_claims = sorted(set(consent.granted_claims or ()) - {claim})
-    consent.declined_claims = sorted(set(consent.declined_claims or ()) | {claim})
-    _narrowed(consent, actor)
-
-
-def _narrowed(consent: Consent, actor: str) -> None:
-    consent.purposes = _purposes_of(consent.purposes, consent.scopes, consent.granted_claims)
-    consent.updated_at = utcnow()
-    add_record(consent, "narrowed", actor=actor)
-
-
-def pause(consent: Consent, actor: str = "member") -> None:
-    """Restrict the consent (GDPR Art. 18): it stays, carries nothing until ``resume``."""
-    now = utcnow()
-    consent.paused_at = now
-    consent.updated_at = now
-    add_record(consent, "paused", actor=actor)
-
-
-def resume(consent: Consent, actor: str = "member") -> None:
-    """Lift the restriction: tokens issued under the consent that have not expired work again."""
-    consent.paused_at = None
-    consent.updated_at = utcnow()
-    add_record(consent, "resumed", actor=actor)
+    return result.rowcount
 
 
 def record_denial(member_id: str, client: Client, requested) -> None:

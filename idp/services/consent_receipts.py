@@ -85,6 +85,7 @@ WITHDRAWN_BY: dict[str, str] = {
     "member": "by the member on Connected apps",
     "admin": "by Miles & More",
     "account_deletion": "by the deletion of the member's account",
+    "partner": "by the partner, releasing its grant (Grant Management for OAuth 2.0)",
 }
 
 

@@ -137,17 +137,20 @@ def issue(grant: TokenGrant, sign_id_token: IdTokenSigner | None = None) -> dict
 
 
 def token_response(issued: tokens.IssuedTokens, grant: TokenGrant) -> dict:
-    """RFC 6749 §5.1. A token for no member (client credentials) carries no scope, as
-    asked, so none is named."""
+    """RFC 6749 §5.1. A token for no member (client credentials) names a scope only when
+    it carries one (the grant management scopes). Tokens from a member's consent name
+    its ``grant_id`` for a confidential client (Grant Management §5.4, §5.1)."""
     body = {
         "access_token": issued.access_token,
         "token_type": issued.values["token_type"],  # DPoP when bound (RFC 9449 §5)
         "expires_in": issued.expires_in,
     }
-    if grant.member is not None:
+    if grant.member is not None or grant.scope:
         body["scope"] = grant.scope
     if issued.refresh_token:
         body["refresh_token"] = issued.refresh_token
+    if grant.consent is not None and not grant.client.is_public:
+        body["grant_id"] = grant.consent.grant_id
     return body
 
 

@@ -29,7 +29,7 @@ from idp.catalog import required_scopes
 from idp.extensions import db
 from idp.models import Client, Consent, Member, Partner
 from idp.models.types import utcnow
-from idp.services import audit, notifications
+from idp.services import audit, consent_changes, notifications
 from idp.services import consent as consents
 from idp.services.errors import InvalidInput, NotFound
 from idp.services.security_events import member_event_claims
@@ -131,7 +131,7 @@ def stop_sharing(member_id: str, partner_id: str, scope: str) -> Narrowing:
         raise RequiredItem(
             "This item is needed for the service; revoke access to stop it.", field="scope"
         )
-    return _narrow(member, partner_id, holding, scope, consents.narrow)
+    return _narrow(member, partner_id, holding, scope, consent_changes.narrow)
 
 
 def stop_sharing_claim(member_id: str, partner_id: str, claim: str) -> Narrowing:
@@ -147,7 +147,7 @@ def stop_sharing_claim(member_id: str, partner_id: str, claim: str) -> Narrowing
     if member is None or not holding:
         db.session.rollback()
         raise NotShared("This partner does not receive this item.", field="claim")
-    return _narrow(member, partner_id, holding, claim, consents.narrow_claim, kind="claim")
+    return _narrow(member, partner_id, holding, claim, consent_changes.narrow_claim, kind="claim")
 
 
 def _narrow(member, partner_id, holding, item, narrow, kind="scope") -> Narrowing:

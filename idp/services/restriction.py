@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from idp.extensions import db
 from idp.models import Client, Consent, Member
-from idp.services import audit, notifications
+from idp.services import audit, consent_changes, notifications
 from idp.services import consent as consents
 from idp.services.errors import Conflict, InvalidInput
 from idp.services.narrowing import locked_consents_at_partner
@@ -98,7 +98,7 @@ def _change(member_id: str, partner_id: str, pausing: bool) -> int:
     path = CONSENT_PAUSED_PATH if pausing else CONSENT_RESUMED_PATH
     queued = 0
     for consent in changing:
-        (consents.pause if pausing else consents.resume)(consent)
+        (consent_changes.pause if pausing else consent_changes.resume)(consent)
         client = consent.client
         if client.security_event_uri:
             claims = security_event_claims(client, member, consent, path)

@@ -48,6 +48,7 @@ _PRESENTED_COLUMNS = (
 )  # fmt: skip
 _CONSENT_COLUMNS = (
     "scope", "withdrawn_at", "expires_at", "last_used_at", "paused_at", "granted_claims",
+    "grant_id",
 )  # fmt: skip
 #: Member columns released as claims; read as stored, decrypted on use.
 _CLAIM_COLUMNS = (
@@ -69,6 +70,7 @@ class ConsentState:
     paused_at: datetime | None
     #: Claims the member granted by themselves (``Consent.granted_claims``).
     granted_claims: list | None
+    grant_id: str
 
     @property
     def scopes(self) -> set[str]:

@@ -13,10 +13,14 @@ the outbox, so they exist exactly when the withdrawal does:
   ``token-revoked`` event of the OpenID Shared Signals framework and the
   provider's own consent revocation event ``<issuer>/secevent/consent-revoked``
   (``CONSENT_REVOKED_PATH``), whose payload names the withdrawn scopes and
-  purposes and who withdrew (``member``, ``admin`` or ``account_deletion``).
+  purposes and who withdrew (``member``, ``admin``, ``account_deletion`` or
+  ``partner``).
 
-Callers: the Connected apps page (member), administration and account
-deletion (``withdraw_all_for_member``).
+Callers: the Connected apps page (member), administration, account deletion
+(``withdraw_all_for_member``), and the grant management API, where one client
+releases its own grant (``withdraw_grant``, actor ``partner``): the same
+withdrawal, limited to that client, recorded so the member sees it in the
+consent history.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ from idp.services.security_events import member_event_claims
 TOKEN_REVOKED_EVENT = "https://schemas.openid.net/secevent/oauth/event-type/token-revoked"
 #: Appended to the issuer: the event type URI of a consent withdrawal.
 CONSENT_REVOKED_PATH = "/secevent/consent-revoked"
-ACTORS = ("member", "admin", "account_deletion")
+ACTORS = ("member", "admin", "account_deletion", "partner")
 
 
 @dataclass
@@ -88,18 +92,27 @@ def _live_sessions(member_id: str, client_ids: list[int]) -> list[tuple[str, int
 
 
 def withdraw_partner_access(
-    member_id: str, partner_id: str, actor: str = "member", commit: bool = True
+    member_id: str,
+    partner_id: str,
+    actor: str = "member",
+    commit: bool = True,
+    only_client: Client | None = None,
 ) -> Withdrawal:
     """Withdraw the member's consent at every client of a partner, in one transaction.
 
-    Idempotent: a second call finds nothing standing, revokes nothing and
-    queues nothing. Commits, unless ``commit`` is false (account deletion
-    makes it part of its own transaction).
+    With ``only_client``, at that client of the partner alone (``withdraw_grant``);
+    a linked airline profile then stays linked, since the member linked it, not the
+    client. Idempotent: a second call finds nothing standing, revokes nothing and
+    queues nothing. Commits, unless ``commit`` is false (account deletion makes it
+    part of its own transaction).
     """
     if actor not in ACTORS:
         raise ValueError(f"unknown actor {actor!r}")
     member = db.session.get(Member, member_id)
-    clients = list(db.session.scalars(select(Client).where(Client.partner_id == partner_id)))
+    query = select(Client).where(Client.partner_id == partner_id)
+    if only_client is not None:
+        query = query.where(Client.id == only_client.id)
+    clients = list(db.session.scalars(query))
     if member is None or not clients:
         return Withdrawal(0, 0, 0)
     client_ids = [c.id for c in clients]
@@ -119,6 +132,8 @@ def withdraw_partner_access(
     revoked = tokens.revoke_for_member_at_client(member_id, client_ids)
     # A partner that is also a linked airline: the one withdrawal covers the link too.
     airlines = linked_profiles.airlines_of_partner(db.session.get(Partner, partner_id))
+    if only_client is not None:
+        airlines = []
     unlinked = linked_profiles.unlink_airlines(member_id, airlines, actor) if airlines else 0
     if not standing and not revoked and not unlinked:
         return Withdrawal(0, 0, 0)
@@ -162,6 +177,15 @@ def withdraw_partner_access(
     if commit:
         db.session.commit()
     return Withdrawal(len(standing), revoked, queued)
+
+
+def withdraw_grant(consent: Consent, actor: str = "partner") -> Withdrawal:
+    """The client that holds ``consent`` releases it (Grant Management §6.5): the member's
+    withdrawal at that one client, with its evidence, revocations and notices. Commits."""
+    client = consent.client
+    return withdraw_partner_access(
+        consent.member_id, client.partner_id, actor=actor, only_client=client
+    )
 
 
 def withdraw_all_for_member(

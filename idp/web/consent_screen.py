@@ -15,7 +15,7 @@ from datetime import timedelta
 from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 
-from idp.catalog import PURPOSES, required_scopes, scope_of_claim
+from idp.catalog import PURPOSES, SCOPE_CLAIMS, required_scopes, scope_of_claim
 from idp.models.types import utcnow
 from idp.services import branding
 from idp.services.consent import OFFLINE_SCOPE, ConsentRequest, data_scopes
@@ -151,8 +151,10 @@ def build(plan: ConsentRequest, redirect_uri: str | None = None) -> Screen:
 
 
 def preview(client) -> Screen:
-    """The screen a member without any consent sees when the client asks for all its scopes."""
-    requested = list(dict.fromkeys(client.scopes))
+    """The screen a member without any consent sees when the client asks for all its scopes.
+
+    Only member scopes: the grant management scopes are never asked of a member."""
+    requested = [s for s in dict.fromkeys(client.scopes) if s in SCOPE_CLAIMS]
     asked = data_scopes(requested)
     required = required_scopes(client.purposes) & asked
     plan = ConsentRequest(

@@ -4,6 +4,7 @@ editing, submitting and rotating, each bad input refused next to its field with 
 from __future__ import annotations
 
 import base64
+import re
 
 import pytest
 
@@ -474,3 +475,20 @@ def test_a_member_who_develops_for_no_partner_gets_403_on_every_page(portal):
     response = portal.post(f"/developers/clients/{rp.client_id}/submit", page="/account")
     assert response.status_code == 403
     assert portal.clients_of(rp.partner_id)[0].submitted_at is None
+
+
+def test_the_grant_management_scopes_come_with_the_box_for_confidential_clients(portal):
+    _member, partner_id = portal.developer()
+    portal.register(partner_id, client_name="Plain", purposes=["miles"])
+    portal.register(partner_id, client_name="Managing", purposes=["miles"], grant_management="y")
+    by_name = {c.client_name: c for c in portal.clients_of(partner_id)}
+    assert "grant_management_query" not in by_name["Plain"].scopes
+    assert {"grant_management_query", "grant_management_revoke"} <= set(by_name["Managing"].scopes)
+    # The edit page shows the box ticked, so saving keeps the scopes.
+    page = portal.http.get(f"/developers/clients/{by_name['Managing'].client_id}")
+    box = re.search(r'<input[^>]*name="grant_management"[^>]*>', page.get_data(as_text=True))
+    assert box is not None and "checked" in box.group(0)
+    # The consent screen preview shows member data only.
+    preview = portal.http.get(f"/developers/clients/{by_name['Managing'].client_id}/preview")
+    assert preview.status_code == 200
+    assert "grant_management" not in preview.get_data(as_text=True)

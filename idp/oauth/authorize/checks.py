@@ -35,6 +35,7 @@ from idp.oauth.authorize.request import FRONT, PUSHED, AuthorizationRequest, Pag
 from idp.oauth.claims import ACR_TWO_FACTOR
 from idp.oauth.id_token_hint import InvalidHint
 from idp.request_text import all_text, is_text
+from idp.services import grant_management
 from idp.services.registration import get_client
 
 PROMPT_VALUES = ("none", "login", "consent", "select_account")
@@ -47,6 +48,13 @@ MAX_PARAMETER_LENGTH = 4096
 MAX_ID_TOKEN_HINT_LENGTH = 8192
 
 __all__ = ["CHECKS", "PageError", "validate"]
+
+
+class InvalidGrantIdError(OAuth2Error):
+    """Grant Management §5.3: the grant_id names no grant of this client and member."""
+
+    error = "invalid_grant_id"
+    status_code = 400
 
 
 # -- before the redirect URI is known: errors on a page ---------------------------
@@ -308,6 +316,34 @@ def check_id_token_hint(request: AuthorizationRequest) -> None:
     request.expected_subject = verified.subject
 
 
+def check_grant_management(request: AuthorizationRequest) -> None:
+    """Grant Management for OAuth 2.0 §5.2, §5.3: ``grant_management_action`` and ``grant_id``.
+
+    Only confidential clients manage grants (§5.1). ``create`` starts a fresh grant
+    and names none; ``merge`` and ``replace`` name the grant they change. A
+    ``grant_id`` without an action is refused rather than guessed at. Whether the
+    grant is this member's is known only after login (``interaction.require_consent``).
+    """
+    action = request.value("grant_management_action")
+    grant_id = request.value("grant_id")
+    if action is None and grant_id is None:
+        return
+    if request.client.is_public:
+        raise InvalidRequestError("Grant management is only for confidential clients.")
+    if action is None:
+        raise InvalidRequestError("grant_id needs grant_management_action merge or replace.")
+    if action not in grant_management.AUTHORIZATION_ACTIONS:
+        raise InvalidRequestError("grant_management_action is one of create, merge, replace.")
+    if action == "create" and grant_id is not None:
+        raise InvalidRequestError("grant_management_action=create starts a new grant: no grant_id.")
+    if action != "create" and grant_id is None:
+        raise InvalidRequestError(f"grant_management_action={action} needs a grant_id.")
+    if grant_id is not None and not grant_management.well_formed(grant_id):
+        raise InvalidGrantIdError(description="The grant_id is not one of this server.")
+    request.grant_management_action = action
+    request.grant_id = grant_id
+
+
 #: The order matters: client and redirect URI first (errors on a page), then the rest.
 CHECKS = (
     check_client,
@@ -328,6 +364,7 @@ CHECKS = (
     check_claims,
     check_acr,
     check_id_token_hint,
+    check_grant_management,
 )
 
 

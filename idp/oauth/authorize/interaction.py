@@ -11,7 +11,12 @@
    the claims asked for through the ``claims`` parameter), else the
    consent screen (``consent_required`` with ``prompt=none``); once the member
    has answered the screen, their answer; ``access_denied`` while the member
-   has paused the partner.
+   has paused the partner. A ``grant_id`` (Grant Management ``merge`` or
+   ``replace``) must name this member's grant at this client, else
+   ``invalid_grant_id``, checked again when the member answers. ``merge``
+   adds to the grant as any new request does (only what the member allows on
+   the screen); ``create`` and ``replace`` always show the screen, and the
+   member's answer becomes the whole grant.
 
 The login and consent pages belong to the application, which gives their URL
 builders to ``init_oauth``; the steps send the member there through the server.
@@ -34,10 +39,17 @@ from flask import Response, redirect, session
 
 from idp.models import Consent, SSOSession
 from idp.models.types import utcnow
+from idp.oauth.authorize.checks import InvalidGrantIdError
 from idp.oauth.authorize.request import AuthorizationRequest
 from idp.oauth.server import current_server
 from idp.services import consent as consents
-from idp.services import consent_claims, consent_steps, pushed_requests, restriction
+from idp.services import (
+    consent_claims,
+    consent_steps,
+    grant_management,
+    pushed_requests,
+    restriction,
+)
 from idp.services.consent_evidence import Evidence
 from idp.services.members import get_member
 from idp.services.registration import is_developer
@@ -155,12 +167,14 @@ def require_consent(
     """
     if restriction.partner_paused(sso.member_id, request.client):
         raise AccessDeniedError(PAUSED_DESCRIPTION)
+    _require_named_grant(request, sso)
     if answer is not None:
         return _record(request, sso, answer)
     standing = consents.current_consent(sso.member_id, request.client)
     claims = consent_claims.claim_items(request.client, request.scopes, request.claims)
     if (
         standing is not None
+        and not request.replaces_grant
         and not consents.unanswered(standing, request.scopes, claims)
         and "consent" not in request.prompts
     ):
@@ -173,6 +187,16 @@ def require_consent(
     step = consent_steps.start_step(sso.member_id, sso.id, request.client, request.parameters)
     hints = {"ui_locales": request.ui_locales} if request.ui_locales else {}
     return redirect(current_server().consent_url(step.id, **hints))
+
+
+def _require_named_grant(request: AuthorizationRequest, sso: SSOSession) -> None:
+    """Grant Management §5.3: a grant_id of another member or client, or none of ours."""
+    if request.grant_id is None:
+        return
+    if grant_management.held_grant(request.grant_id, sso.member_id, request.client) is None:
+        raise InvalidGrantIdError(
+            description="The grant_id names no grant of this client for this member."
+        )
 
 
 def _record(request: AuthorizationRequest, sso: SSOSession, answer: ConsentAnswer) -> Consent:
@@ -189,4 +213,6 @@ def _record(request: AuthorizationRequest, sso: SSOSession, answer: ConsentAnswe
         claims_request=request.claims,
         allowed_claims=answer.allowed_claims,
         key_bound=request.dpop_jkt is not None,
+        replace=request.replaces_grant,
+        new_grant=request.grant_management_action == "create",
     )

@@ -42,6 +42,9 @@ class AuthorizationRequest:
     dpop_jkt: str | None = None
     #: The subject the client expects (``id_token_hint`` or a ``sub`` value in ``claims``).
     expected_subject: str | None = None
+    #: Grant Management for OAuth 2.0 §5.2: ``create``, ``merge`` or ``replace``, and the grant.
+    grant_management_action: str | None = None
+    grant_id: str | None = None
 
     def value(self, name: str) -> str | None:
         values = self.parameters.get(name) or []
@@ -50,6 +53,11 @@ class AuthorizationRequest:
     @property
     def state(self) -> str | None:
         return self.value("state")
+
+    @property
+    def replaces_grant(self) -> bool:
+        """A fresh decision: the member's answer becomes the whole grant."""
+        return self.grant_management_action in ("create", "replace")
 
     @property
     def scope(self) -> str:
