@@ -7,6 +7,10 @@ They go through the same checks as at the authorization endpoint
 OAuth error in JSON (§2.3) and nothing is stored; a ``request_uri`` cannot be
 pushed (§2.1), and a ``client_id`` must name the client that authenticated.
 The answer is ``201`` with the ``request_uri`` and its lifetime (§2.2).
+
+A DPoP proof sent with the push (RFC 9449 §10.1) binds the code the request
+will bring to the proof's key, as ``dpop_jkt`` does; both together must name
+the same key.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 from authlib.oauth2.rfc6749.errors import InvalidClientError, OAuth2Error
 from flask import current_app
 
+from idp.oauth import dpop_token
 from idp.oauth.authorize import checks
 from idp.oauth.authorize.request import PUSHED
 from idp.oauth.client_auth import AUTH_METHODS, ClientAuthenticationFailed
@@ -47,6 +52,7 @@ class PushedAuthorizationEndpoint:
         )
         request.client = client
         parameters = _request_parameters(request, client)
+        _bind_to_proof(request, parameters)
         try:
             checks.validate(parameters, PUSHED)
         except OAuth2Error as error:
@@ -67,6 +73,17 @@ def _request_parameters(request, client) -> dict[str, list[str]]:
     # RFC 9126 §2.1: client_id is part of the request, whichever way the client authenticated.
     parameters["client_id"] = [client.client_id]
     return parameters
+
+
+def _bind_to_proof(request, parameters: dict[str, list[str]]) -> None:
+    """RFC 9449 §10.1: the proof's key as ``dpop_jkt``; a ``dpop_jkt`` of another key is refused."""
+    proof = dpop_token.check_request(request)
+    if proof is None:
+        return
+    named = parameters.get("dpop_jkt")
+    if named and named != [proof.jkt]:
+        raise dpop_token.InvalidDPoPProofError("dpop_jkt names another key than the DPoP proof.")
+    parameters["dpop_jkt"] = [proof.jkt]
 
 
 def _as_json_error(error: OAuth2Error) -> OAuth2Error:
