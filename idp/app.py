@@ -132,8 +132,9 @@ def _register_blueprints(app: Flask) -> None:
     from idp.oauth.oidc_endpoints import blueprint as oidc
     from idp.oauth.registration import blueprint as registration
     from idp.ops import blueprint as ops
+    from idp.ssf import blueprint as ssf
 
-    for bp in (login, account, consent, oauth, oidc, api, developers, ops, admin, registration):
+    for bp in (login, account, consent, oauth, oidc, api, developers, ops, admin, registration, ssf):
         app.register_blueprint(bp)
 
 

@@ -31,6 +31,16 @@ SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
     "offline_access": (),
 }
 
+#: Scopes a confidential client asks for itself with the client credentials grant
+#: (RFC 6749 §4.4): they name no member and release no member data, only let the
+#: client use a service of the provider about its own registration. Each is
+#: registered here by the feature it opens (scope -> what it allows).
+CLIENT_SCOPES: dict[str, str] = {
+    # OpenID Shared Signals Framework 1.0 §8: the client's own stream.
+    "ssf.manage": "configure, verify and change the status of the client's Shared Signals stream",
+    "ssf.read": "read the client's Shared Signals stream and poll its events",
+}
+
 #: The data category of the seeds each data scope belongs to (SPEC.md §2); ``openid``
 #: (an identifier) and ``offline_access`` (an access key) release no member data.
 SCOPE_DATA_CATEGORIES: dict[str, str] = {

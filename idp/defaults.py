@@ -97,3 +97,12 @@ LOCKOUT_BASE_SECONDS = _MINUTE
 LOCKOUT_MAX_SECONDS = _DAY
 #: Failures further apart than this start counting again from one.
 LOCKOUT_FAILURE_WINDOW_SECONDS = _DAY
+
+# -- Shared Signals streams (OpenID SSF 1.0, RFC 8936) ---------------------------------
+
+#: SSF §8.1.1 ``min_verification_interval``: the least time between two verification requests.
+SSF_MIN_VERIFICATION_SECONDS = 10
+#: RFC 8936 §2.4 long polling: the longest a poll without ``returnImmediately`` waits for a SET.
+SSF_LONG_POLL_SECONDS = 5
+#: RFC 8936 ``maxEvents``: the most SETs one poll returns, whatever the receiver asks.
+SSF_MAX_EVENTS = 100

@@ -78,7 +78,7 @@ def wants_json() -> bool:
     blueprint = endpoint.rpartition(".")[0] if endpoint else None
     if endpoint in SCRIPT_ENDPOINTS:
         return True
-    if blueprint in ("api", "oauth") or request.path.startswith(("/api/", "/oauth/")):
+    if blueprint in ("api", "oauth", "ssf") or request.path.startswith(("/api/", "/oauth/", "/ssf/")):
         return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
     return best == "application/json"

@@ -8,7 +8,7 @@ the code does.
 
 from __future__ import annotations
 
-from idp.catalog import SCOPE_CLAIMS
+from idp.catalog import CLIENT_SCOPES, SCOPE_CLAIMS
 from idp.locales import LOCALES
 from idp.oauth.authorize.checks import PROMPT_VALUES
 from idp.oauth.claims import ACR_TWO_FACTOR, ID_TOKEN_CLAIMS
@@ -39,7 +39,7 @@ def provider_metadata(issuer: str) -> dict:
     metadata.update({name: issuer + path for name, path in PATHS.items()})
     metadata.update(
         {
-            "scopes_supported": list(SCOPE_CLAIMS),
+            "scopes_supported": [*SCOPE_CLAIMS, *CLIENT_SCOPES],
             "claims_supported": _claims_supported(),
             "response_types_supported": ["code"],
             "response_modes_supported": ["query"],

@@ -132,14 +132,14 @@ def issue(grant: TokenGrant, sign_id_token: IdTokenSigner | None = None) -> dict
 
 
 def token_response(issued: tokens.IssuedTokens, grant: TokenGrant) -> dict:
-    """RFC 6749 §5.1. A token for no member (client credentials) carries no scope, as
-    asked, so none is named."""
+    """RFC 6749 §5.1. A token for no member (client credentials) names its client scopes,
+    when it carries any."""
     body = {
         "access_token": issued.access_token,
         "token_type": "Bearer",
         "expires_in": issued.expires_in,
     }
-    if grant.member is not None:
+    if grant.member is not None or grant.scope:
         body["scope"] = grant.scope
     if issued.refresh_token:
         body["refresh_token"] = issued.refresh_token

@@ -11,8 +11,9 @@ the commit returns the item. Required scopes (those of a contract purpose)
 cannot be stopped; withdrawing the whole consent is Revoke access.
 
 The change is evidence (a ``narrowed`` consent record), an audit event, and a
-notification: an RFC 8417 Security Event Token pushed (RFC 8935) to each
-client's ``security_event_uri``, carrying the CAEP ``token-claims-change``
+notification: an RFC 8417 Security Event Token for each client, through its
+Shared Signals stream or pushed (RFC 8935) to its ``security_event_uri``
+(``ssf_events.publish``), carrying the CAEP ``token-claims-change``
 event (OpenID CAEP 1.0 §3.2) whose ``claims`` give the new ``scope``.
 All of it in one transaction.
 """
@@ -27,14 +28,12 @@ from idp.catalog import required_scopes
 from idp.extensions import db
 from idp.models import Client, Consent, Member, Partner
 from idp.models.types import utcnow
-from idp.services import audit, notifications
+from idp.services import audit, ssf_events
 from idp.services import consent as consents
 from idp.services.errors import InvalidInput, NotFound
 from idp.services.security_events import member_event_claims
 
-TOKEN_CLAIMS_CHANGE_EVENT = (
-    "https://schemas.openid.net/secevent/caep/event-type/token-claims-change"
-)
+TOKEN_CLAIMS_CHANGE_EVENT = ssf_events.TOKEN_CLAIMS_CHANGE
 
 
 class NotShared(InvalidInput):
@@ -126,10 +125,7 @@ def stop_sharing(member_id: str, partner_id: str, scope: str) -> Narrowing:
     for consent in holding:
         consents.narrow(consent, scope)
         client = consent.client
-        if client.security_event_uri:
-            claims = security_event_claims(client, member, consent, scope)
-            notifications.queue(client, "security_event", claims, url=client.security_event_uri)
-            queued += 1
+        queued += ssf_events.publish(client, security_event_claims(client, member, consent, scope))
     audit.record(
         "consent.narrowed",
         member_id=member_id,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from authlib.oidc.discovery import OpenIDProviderMetadata
 
-from idp.catalog import SCOPE_CLAIMS
+from idp.catalog import CLIENT_SCOPES, SCOPE_CLAIMS
 from tests.oauth.conftest import ISSUER
 
 
@@ -42,7 +42,7 @@ def test_metadata_lists_every_endpoint_and_only_what_is_supported(client):
     }
     assert "none" not in metadata["introspection_endpoint_auth_methods_supported"]
     assert metadata["token_endpoint_auth_signing_alg_values_supported"] == ["RS256", "ES256"]
-    assert metadata["scopes_supported"] == list(SCOPE_CLAIMS)
+    assert metadata["scopes_supported"] == [*SCOPE_CLAIMS, *CLIENT_SCOPES]
     for claim in ("sub", "email", "card_number", "miles_balance", "lhg_profiles", "acr", "sid"):
         assert claim in metadata["claims_supported"]
     assert metadata["claims_parameter_supported"] is True
