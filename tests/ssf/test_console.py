@@ -71,9 +71,7 @@ def test_the_stream_table_is_translated(app, client):
     with console.app.app_context():
         db.session.get(Member, operator_id).locale = "de"
         db.session.commit()
-    html = console.http.get(f"/admin/partners/{rp.partner_id}/notifications").get_data(
-        as_text=True
-    )
+    html = console.http.get(f"/admin/partners/{rp.partner_id}/notifications").get_data(as_text=True)
     assert "Shared-Signals-Streams" in html
     (row,) = stream_rows(html)
     assert "Aktiv" in row
