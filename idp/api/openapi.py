@@ -1,7 +1,8 @@
 """``GET /api/openapi.json``: an OpenAPI 3.1 document of the partner-facing JSON APIs.
 
-Registration (RFC 7591/7592), token, introspection, revocation, UserInfo and
-the miles API. Paths are the ones discovery names; every answer an endpoint
+Registration (RFC 7591/7592), token, introspection, revocation, UserInfo,
+the miles API and the Shared Signals stream management and poll endpoints
+(``idp.api.openapi_ssf``). Paths are the ones discovery names; every answer an endpoint
 can give is listed with its media type, so a generated client (and the
 schemathesis run in the tests) knows each of them.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from flask import current_app, jsonify
 
-from idp.api import blueprint
+from idp.api import blueprint, openapi_ssf
 from idp.api.openapi_schemas import SCHEMAS
 from idp.extensions import limiter
 from idp.web.limits import api_rate_limit
@@ -158,9 +159,9 @@ def openapi_document(issuer: str) -> dict:
             "description": "Find every endpoint through /.well-known/openid-configuration.",
         },
         "servers": [{"url": issuer}],
-        "paths": _paths(),
+        "paths": {**_paths(), **openapi_ssf.ssf_paths()},
         "components": {
-            "schemas": SCHEMAS,
+            "schemas": {**SCHEMAS, **openapi_ssf.SCHEMAS},
             "securitySchemes": {
                 "clientBasic": {"type": "http", "scheme": "basic"},
                 "accessToken": {"type": "http", "scheme": "bearer"},

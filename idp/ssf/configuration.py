@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import current_app, jsonify
 
+from idp.oauth.ssf_metadata import transmitter_metadata
 from idp.ssf import blueprint
-from idp.ssf.metadata import transmitter_metadata
 
 
 @blueprint.get("/.well-known/ssf-configuration")

@@ -25,11 +25,11 @@ from idp.models import SsfStream
 from idp.models.ssf import POLL
 from idp.oauth.registration_document import parse_body
 from idp.oauth.resource import BearerError
+from idp.oauth.ssf_metadata import PATHS, POLL_PATH, poll_url
 from idp.security_headers import no_store
 from idp.services import ssf_events, ssf_poll, ssf_streams
 from idp.services.errors import Conflict, InvalidInput, NotFound, ServiceError
 from idp.ssf import blueprint
-from idp.ssf.metadata import PATHS, POLL_PATH, poll_url
 from idp.ssf.receiver import receiver_client
 
 STATUS_CODES = {NotFound: 404, Conflict: 409, ssf_streams.TooSoon: 429}
