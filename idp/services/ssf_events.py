@@ -31,7 +31,7 @@ from flask import current_app
 from sqlalchemy import delete, select, update
 
 from idp.extensions import db
-from idp.models import Client, SsfEvent, SsfStream
+from idp.models import Client, PartnerNotification, SsfEvent, SsfStream
 from idp.models.ssf import POLL
 from idp.models.types import new_id, utcnow
 from idp.services import notifications
@@ -181,6 +181,21 @@ def release(stream: SsfStream) -> int:
             .execution_options(synchronize_session=False)
         )
     return len(rows)
+
+
+def forget(stream: SsfStream) -> None:
+    """The stream goes with what it holds and its pushes not yet delivered (in the caller's
+    transaction); delivered pushes stay in the outbox's history, without their stream."""
+    drop_held(stream)
+    db.session.execute(
+        delete(PartnerNotification)
+        .where(
+            PartnerNotification.stream_id == stream.id,
+            PartnerNotification.delivered_at.is_(None),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.delete(stream)
 
 
 def drop_held(stream: SsfStream) -> int:

@@ -22,11 +22,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete
-
 from idp import defaults
 from idp.extensions import db
-from idp.models import Client, PartnerNotification, SsfStream
+from idp.models import Client, SsfStream
 from idp.models.ssf import POLL, PUSH, STATUSES
 from idp.models.types import utcnow
 from idp.request_text import is_text
@@ -213,17 +211,8 @@ def change(client: Client, document, poll_url: str, current: dict, whole: bool) 
 def remove(client: Client, stream_id) -> None:
     """§8.1.1.5: the stream and what it holds go; pushes not yet delivered are dropped."""
     stream = find(client, stream_id)
-    ssf_events.drop_held(stream)
-    db.session.execute(
-        delete(PartnerNotification)
-        .where(
-            PartnerNotification.stream_id == stream.id,
-            PartnerNotification.delivered_at.is_(None),
-        )
-        .execution_options(synchronize_session=False)
-    )
     _audit("ssf.stream_deleted", stream)
-    db.session.delete(stream)
+    ssf_events.forget(stream)
     db.session.commit()
 
 

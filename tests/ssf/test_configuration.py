@@ -7,6 +7,8 @@ from sqlalchemy import func, select, text
 
 from idp.extensions import db
 from idp.models import SsfStream
+from idp.services.dynamic_registration import issue_initial_access_token
+from tests.factories import make_partner
 from tests.ssf.conftest import CONSENT_REVOKED, POLL, PUSH, TOKEN_REVOKED
 
 
@@ -261,3 +263,30 @@ def test_status_is_read_and_set(ssf, rp):
     )
     missing = ssf.call("GET", "status_endpoint", token, stream_id="0" * 32)
     assert missing.status_code == 404
+
+
+def test_a_client_deleted_over_rfc_7592_loses_its_stream(ssf):
+    with ssf.app.app_context():
+        initial = issue_initial_access_token(make_partner("Retiring Hotels").id)
+    registered = ssf.http.post(
+        "/oauth/register",
+        json={
+            "client_name": "Retiring Hotels",
+            "redirect_uris": ["https://retiring.example/cb"],
+            "scope": "openid email",
+            "grant_types": ["authorization_code", "client_credentials"],
+        },
+        headers={"Authorization": f"Bearer {initial}"},
+    ).get_json()
+    answer = ssf.http.post(
+        "/oauth/token",
+        data={"grant_type": "client_credentials", "scope": "ssf.manage"},
+        auth=(registered["client_id"], registered["client_secret"]),
+    )
+    token = answer.get_json()["access_token"]
+    ssf.create(token)
+    uri = registered["registration_client_uri"].removeprefix("http://127.0.0.1:5000")
+    bearer = {"Authorization": f"Bearer {registered['registration_access_token']}"}
+    assert ssf.http.delete(uri, headers=bearer).status_code == 204
+    with ssf.app.app_context():
+        assert db.session.scalar(select(func.count(SsfStream.id))) == 0
