@@ -62,14 +62,16 @@ def queue_logout(
     """Queue logout tokens for these ended sessions in the caller's transaction.
 
     A fault here must never keep a member logged in, so it is logged and the
-    notifications are dropped (within a savepoint) instead of failing the logout.
+    notifications are dropped (within a savepoint) instead of failing the logout;
+    the Shared Signals events (``reason`` says why the sessions ended) have a
+    savepoint of their own.
     """
     if not sids:
         return []
+    queued: list[PartnerNotification] = []
     try:
         with db.session.begin_nested():
             member = db.session.get(Member, member_id)
-            queued = []
             published = session_ids.sids_of(member_id, list(sids))
             for sid, client_pk in _clients_per_session(member_id, published):
                 client = db.session.get(Client, client_pk)
@@ -81,8 +83,12 @@ def queue_logout(
                         url=client.backchannel_logout_uri,
                     )
                 )
-            ssf_member_events.session_revoked(member, published, reason)
-            return queued
     except Exception:
         log.exception("could not queue back-channel logout for member %s", member_id)
         return []
+    try:
+        with db.session.begin_nested():
+            ssf_member_events.session_revoked(member, published, reason)
+    except Exception:
+        log.exception("could not queue session-revoked events for member %s", member_id)
+    return queued
