@@ -134,7 +134,19 @@ def _register_blueprints(app: Flask) -> None:
     from idp.ops import blueprint as ops
     from idp.ssf import blueprint as ssf
 
-    for bp in (login, account, consent, oauth, oidc, api, developers, ops, admin, registration, ssf):
+    for bp in (
+        login,
+        account,
+        consent,
+        oauth,
+        oidc,
+        api,
+        developers,
+        ops,
+        admin,
+        registration,
+        ssf,
+    ):
         app.register_blueprint(bp)
 
 
