@@ -5,7 +5,8 @@ For each client with a stream (OpenID SSF 1.0 §8) or only a
 delivery method and endpoint, the status, the last delivery (the last push the
 receiver accepted, or its last poll), the failed pushes (being retried or
 abandoned, in the partner notification outbox), the SETs waiting in the stream
-(for a poll, or held by a pause) and the last error a poll receiver reported.
+(for a poll, or held by a pause) and the last error: the last failed push's,
+or what a poll receiver reported.
 """
 
 from __future__ import annotations
@@ -39,20 +40,68 @@ class StreamState:
         return self.method == POLL
 
 
-def _push_counts(where) -> tuple[datetime | None, int]:
+def _push_counts(where) -> tuple[datetime | None, int, str | None]:
+    """The last accepted push, the failed ones (retrying or abandoned) and the last error."""
     last = db.session.scalar(select(func.max(PartnerNotification.delivered_at)).where(where))
-    failures = db.session.scalar(
-        select(func.count(PartnerNotification.id)).where(
-            where,
-            PartnerNotification.delivered_at.is_(None),
-            (PartnerNotification.attempts > 0) | PartnerNotification.abandoned_at.is_not(None),
-        )
+    failed = (
+        where,
+        PartnerNotification.delivered_at.is_(None),
+        (PartnerNotification.attempts > 0) | PartnerNotification.abandoned_at.is_not(None),
     )
-    return last, failures or 0
+    failures = db.session.scalar(select(func.count(PartnerNotification.id)).where(*failed))
+    error = db.session.scalar(
+        select(PartnerNotification.last_error)
+        .where(*failed)
+        .order_by(PartnerNotification.id.desc())
+        .limit(1)
+    )
+    return last, failures or 0, error
+
+
+def _implicit(client: Client) -> StreamState:
+    """A ``security_event_uri`` without a stream: a push stream of the legacy SETs."""
+    last, failures, error = _push_counts(
+        (PartnerNotification.client_id == client.id)
+        & (PartnerNotification.kind == "security_event")
+        & PartnerNotification.stream_id.is_(None)
+    )
+    return StreamState(
+        client_id=client.client_id,
+        client_name=client.client_name,
+        stream_id=None,
+        method=PUSH,
+        endpoint=client.security_event_uri,
+        status="enabled",
+        last_delivery_at=last,
+        failures=failures,
+        waiting=0,
+        last_error=error,
+    )
+
+
+def _configured(client: Client, stream: SsfStream) -> StreamState:
+    last, failures, error = _push_counts(PartnerNotification.stream_id == stream.id)
+    if stream.delivery_method == POLL:
+        last, error = stream.last_polled_at, stream.last_receiver_error
+    waiting = db.session.scalar(
+        select(func.count(SsfEvent.id)).where(SsfEvent.stream_id == stream.id)
+    )
+    return StreamState(
+        client_id=client.client_id,
+        client_name=client.client_name,
+        stream_id=stream.id,
+        method=stream.delivery_method,
+        endpoint=stream.endpoint_url,
+        status=stream.status,
+        last_delivery_at=last,
+        failures=failures,
+        waiting=waiting or 0,
+        last_error=error,
+    )
 
 
 def for_partner(partner_id: str) -> list[StreamState]:
-    clients = db.session.execute(
+    rows = db.session.execute(
         select(Client, SsfStream)
         .outerjoin(SsfStream, SsfStream.client_id == Client.id)
         .where(
@@ -61,48 +110,7 @@ def for_partner(partner_id: str) -> list[StreamState]:
         )
         .order_by(Client.client_name, Client.id)
     ).all()
-    states = []
-    for client, stream in clients:
-        if stream is None:
-            where = (
-                (PartnerNotification.client_id == client.id)
-                & (PartnerNotification.kind == "security_event")
-                & PartnerNotification.stream_id.is_(None)
-            )
-            last, failures = _push_counts(where)
-            states.append(
-                StreamState(
-                    client.client_id,
-                    client.client_name,
-                    None,
-                    PUSH,
-                    client.security_event_uri,
-                    "enabled",
-                    last,
-                    failures,
-                    0,
-                    None,
-                )  # fmt: skip
-            )
-            continue
-        last, failures = _push_counts(PartnerNotification.stream_id == stream.id)
-        if stream.delivery_method == POLL:
-            last = stream.last_polled_at
-        waiting = db.session.scalar(
-            select(func.count(SsfEvent.id)).where(SsfEvent.stream_id == stream.id)
-        )
-        states.append(
-            StreamState(
-                client.client_id,
-                client.client_name,
-                stream.id,
-                stream.delivery_method,
-                stream.endpoint_url,
-                stream.status,
-                last,
-                failures,
-                waiting or 0,
-                stream.last_receiver_error,
-            )  # fmt: skip
-        )
-    return states
+    return [
+        _implicit(client) if stream is None else _configured(client, stream)
+        for client, stream in rows
+    ]
