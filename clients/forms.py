@@ -13,7 +13,7 @@ from wtforms.validators import InputRequired, Length, StopValidation
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from idp import defaults
-from idp.catalog import CLIENT_SCOPES, PURPOSES, scopes_of_purposes
+from idp.catalog import PURPOSES, REGISTERED_CLIENT_SCOPES, scopes_of_purposes
 from idp.models.client import TOKEN_ENDPOINT_AUTH_METHODS
 from idp.request_text import is_text
 from idp.services.registration import MAX_SECRET_GRACE_SECONDS, ClientRequest
@@ -125,7 +125,7 @@ class ClientForm(FlaskForm):
         self.post_logout_redirect_uris.data = "\n".join(client.post_logout_redirect_uris or [])
         self.purposes.data = list(client.purposes or [])
         self.offline_access.data = "offline_access" in client.scopes
-        self.grant_management.data = bool(set(CLIENT_SCOPES) & set(client.scopes))
+        self.grant_management.data = bool(set(REGISTERED_CLIENT_SCOPES) & set(client.scopes))
         self.public.data = client.token_endpoint_auth_method == "none"
         self.dpop_bound_access_tokens.data = client.dpop_bound_access_tokens
         self.token_endpoint_auth_method.data = client.token_endpoint_auth_method
@@ -154,7 +154,7 @@ class ClientForm(FlaskForm):
         if self.offline_access.data:
             scopes.append("offline_access")
         if self.grant_management.data and not public:
-            scopes.extend(CLIENT_SCOPES)
+            scopes.extend(REGISTERED_CLIENT_SCOPES)
         base.client_name = (self.client_name.data or "").strip()
         base.redirect_uris = _split_lines(self.redirect_uris.data)
         base.post_logout_redirect_uris = _split_lines(self.post_logout_redirect_uris.data)

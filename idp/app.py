@@ -133,8 +133,9 @@ def _register_blueprints(app: Flask) -> None:
     from idp.oauth.oidc_endpoints import blueprint as oidc
     from idp.oauth.registration import blueprint as registration
     from idp.ops import blueprint as ops
+    from idp.ssf import blueprint as ssf
 
-    blueprints = (login, account, consent, oauth, oidc, grants, api, developers, ops, admin)
+    blueprints = (login, account, consent, oauth, oidc, grants, api, developers, ops, admin, ssf)
     for bp in (*blueprints, registration):
         app.register_blueprint(bp)
 

@@ -31,6 +31,19 @@ SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
     "offline_access": (),
 }
 
+#: Scopes a confidential client asks for itself with the client credentials grant
+#: (RFC 6749 §4.4): they name no member and release no member data, only let the
+#: client use a service of the provider about its own registration. Each is
+#: registered here by the feature it opens (scope -> what it allows).
+CLIENT_SCOPES: dict[str, str] = {
+    # OpenID Shared Signals Framework 1.0 §8: the client's own stream.
+    "ssf.manage": "configure, verify and change the status of the client's Shared Signals stream",
+    "ssf.read": "read the client's Shared Signals stream and poll its events",
+    # Grant Management for OAuth 2.0 §6.1: the grants the client holds.
+    "grant_management_query": "read a grant the client holds (idp.oauth.grant_management)",
+    "grant_management_revoke": "end a grant the client holds, as a withdrawal",
+}
+
 #: The data category of the seeds each data scope belongs to (SPEC.md §2); ``openid``
 #: (an identifier) and ``offline_access`` (an access key) release no member data.
 SCOPE_DATA_CATEGORIES: dict[str, str] = {
@@ -53,7 +66,9 @@ BASE_SCOPES = ("openid", "offline_access")
 #: them (``idp.oauth.grant_management``).
 GRANT_MANAGEMENT_QUERY = "grant_management_query"
 GRANT_MANAGEMENT_REVOKE = "grant_management_revoke"
-CLIENT_SCOPES = (GRANT_MANAGEMENT_QUERY, GRANT_MANAGEMENT_REVOKE)
+#: Client scopes given only to a client registered for them (the portal's grant management
+#: setting): they end members' grants.
+REGISTERED_CLIENT_SCOPES = (GRANT_MANAGEMENT_QUERY, GRANT_MANAGEMENT_REVOKE)
 
 
 @dataclass(frozen=True)

@@ -114,3 +114,12 @@ DPOP_PROOF_SECONDS = _MINUTE
 DPOP_CLOCK_SKEW_SECONDS = 5
 #: A server nonce is valid for the period it was made in and the one after (§8).
 DPOP_NONCE_PERIOD_SECONDS = 5 * _MINUTE
+
+# -- Shared Signals streams (OpenID SSF 1.0, RFC 8936) ---------------------------------
+
+#: SSF §8.1.1 ``min_verification_interval``: the least time between two verification requests.
+SSF_MIN_VERIFICATION_SECONDS = 10
+#: RFC 8936 §2.4 long polling: the longest a poll without ``returnImmediately`` waits for a SET.
+SSF_LONG_POLL_SECONDS = 5
+#: RFC 8936 ``maxEvents``: the most SETs one poll returns, whatever the receiver asks.
+SSF_MAX_EVENTS = 100

@@ -70,6 +70,11 @@ SCRIPT_ENDPOINTS = frozenset(
 )
 
 
+#: Blueprints and paths for programs: every error there is JSON.
+JSON_BLUEPRINTS = ("api", "oauth", "ssf")
+JSON_PATH_PREFIXES = ("/api/", "/oauth/", "/ssf/")
+
+
 def wants_json() -> bool:
     endpoint = _endpoint()
     if endpoint in BROWSER_ENDPOINTS:
@@ -78,7 +83,7 @@ def wants_json() -> bool:
     blueprint = endpoint.rpartition(".")[0] if endpoint else None
     if endpoint in SCRIPT_ENDPOINTS:
         return True
-    if blueprint in ("api", "oauth") or request.path.startswith(("/api/", "/oauth/")):
+    if blueprint in JSON_BLUEPRINTS or request.path.startswith(JSON_PATH_PREFIXES):
         return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
     return best == "application/json"

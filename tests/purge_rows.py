@@ -29,10 +29,13 @@ from idp.models import (
     PartnerNotification,
     PasskeyChallenge,
     PushedAuthorizationRequest,
+    SsfEvent,
+    SsfStream,
     SSOSession,
     Token,
     UpstreamRequest,
 )
+from idp.models.ssf import POLL
 from idp.models.types import utcnow
 from idp.services import mail as mail_service
 from tests.factories import make_client, make_consent, make_member
@@ -49,6 +52,7 @@ PURGED_TABLES = (
     "email_changes",
     "mail_outbox",
     "partner_notifications",
+    "ssf_events",
     "lockouts",
     "upstream_requests",
     "initial_access_tokens",
@@ -66,6 +70,7 @@ MODELS = {
     "email_changes": EmailChange,
     "mail_outbox": OutgoingMail,
     "partner_notifications": PartnerNotification,
+    "ssf_events": SsfEvent,
     "lockouts": Lockout,
     "upstream_requests": UpstreamRequest,
     "initial_access_tokens": InitialAccessToken,
@@ -348,6 +353,14 @@ def seed() -> Seeded:
     notification(False, abandoned_at=month_ago)
     notification(True, delivered_at=long_ago)
     notification(True)  # still to be delivered
+
+    # SETs waiting in a Shared Signals stream.
+    stream = SsfStream(client_id=client.id, audience=client.client_id, delivery_method=POLL)
+    db.session.add(stream)
+    db.session.flush()
+    for keep, created in ((False, month_ago), (True, long_ago)):
+        values = dict(stream_id=stream.id, jti=secrets.token_hex(8), event_type="e", payload="{}")
+        add("ssf_events", SsfEvent(created_at=created, **values), keep)
 
     # Lockouts.
     def lockout(keep: bool, **fields):

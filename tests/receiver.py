@@ -29,6 +29,7 @@ class Delivery:
     content_type: str
     form: dict
     body: bytes
+    headers: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -55,6 +56,7 @@ class Receiver:
                     content_type=request.mimetype,
                     form=request.form.to_dict(),
                     body=request.get_data(),
+                    headers=dict(request.headers),
                 )
             )
             self.changed.notify_all()

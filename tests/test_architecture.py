@@ -39,6 +39,7 @@ BLUEPRINTS = (
     "consent_screens",
     "clients",
     "idp.admin",
+    "idp.ssf",
 )
 COMPOSITION_ROOT = "idp.app"
 

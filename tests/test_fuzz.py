@@ -56,7 +56,7 @@ JSON_ENDPOINTS = {
     "login.passkey_options",
     "login.verify_passkey",
 }
-JSON_BLUEPRINTS = {"api", "registration", "grants"}
+JSON_BLUEPRINTS = {"api", "registration", "grants", "ssf"}
 #: Endpoints for people: every answer is a page (or a redirect).
 PAGE_ENDPOINTS = {"oauth.authorize", "oidc.end_session", "consent.consent_step"}
 PAGE_BLUEPRINTS = {"login", "account"}

@@ -14,7 +14,7 @@ from idp.admin import blueprint, chart
 from idp.admin.forms import AnalyticsForm, AuditSearchForm, partner_choices
 from idp.admin.views import refusal_text, refused
 from idp.models.types import utcnow
-from idp.services import analytics, audit_log, outbox
+from idp.services import analytics, audit_log, outbox, ssf_console
 from idp.services.errors import ServiceError
 from idp.services.partners import all_partners, find_partner
 from idp.web.forms import ConfirmForm
@@ -28,6 +28,11 @@ NOTIFICATION_STATUS_TEXTS = {
 NOTIFICATION_KIND_TEXTS = {
     "backchannel_logout": _l("Back-channel logout"),
     "security_event": _l("Security event"),
+}
+STREAM_STATUS_TEXTS = {
+    "enabled": _l("Enabled"),
+    "paused": _l("Paused"),
+    "disabled": _l("Disabled"),
 }
 OUTCOME_TEXTS = {
     "delivered": _l("The notification was delivered."),
@@ -57,6 +62,8 @@ def _notifications_page(partner_id: str, alert=None):
         partner=partner,
         partners=all_partners(),
         entries=outbox.for_partner(partner.id),
+        streams=ssf_console.for_partner(partner.id),
+        stream_status_texts=STREAM_STATUS_TEXTS,
         confirm_form=ConfirmForm(),
         status_texts=NOTIFICATION_STATUS_TEXTS,
         kind_texts=NOTIFICATION_KIND_TEXTS,

@@ -1,8 +1,9 @@
 """``GET /api/openapi.json``: an OpenAPI 3.1 document of the partner-facing JSON APIs.
 
 Registration (RFC 7591/7592), pushed authorization requests (RFC 9126), token,
-introspection, revocation, UserInfo, the miles API and the grant management API
-(Grant Management for OAuth 2.0). Paths are the ones discovery names; every answer an endpoint
+introspection, revocation, UserInfo, the miles API, the grant management API
+(Grant Management for OAuth 2.0) and the Shared Signals stream management and
+poll endpoints (``idp.api.openapi_ssf``). Paths are the ones discovery names; every answer an endpoint
 can give is listed with its media type, so a generated client (and the
 schemathesis run in the tests) knows each of them.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from flask import current_app, jsonify
 
-from idp.api import blueprint
+from idp.api import blueprint, openapi_ssf
 from idp.api.openapi_schemas import SCHEMAS
 from idp.extensions import limiter
 from idp.web.limits import api_rate_limit
@@ -205,9 +206,9 @@ def openapi_document(issuer: str) -> dict:
             "description": "Find every endpoint through /.well-known/openid-configuration.",
         },
         "servers": [{"url": issuer}],
-        "paths": _paths(),
+        "paths": {**_paths(), **openapi_ssf.ssf_paths()},
         "components": {
-            "schemas": SCHEMAS,
+            "schemas": {**SCHEMAS, **openapi_ssf.SCHEMAS},
             "securitySchemes": {
                 "clientBasic": {"type": "http", "scheme": "basic"},
                 "accessToken": {"type": "http", "scheme": "bearer"},

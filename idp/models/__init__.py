@@ -20,6 +20,7 @@ from idp.models.passkey import Passkey, PasskeyChallenge
 from idp.models.pushed_request import PushedAuthorizationRequest
 from idp.models.registration import InitialAccessToken
 from idp.models.signing_key import SigningKey
+from idp.models.ssf import SsfEvent, SsfStream
 from idp.models.sso import SSOSession
 from idp.models.staff import StaffMember
 from idp.models.token import Token
@@ -48,6 +49,8 @@ __all__ = [
     "PartnerNotification",
     "RecoveryCode",
     "SSOSession",
+    "SsfEvent",
+    "SsfStream",
     "SigningKey",
     "Token",
     "hash_secret",

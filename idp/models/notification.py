@@ -21,6 +21,10 @@ class PartnerNotification(db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    #: The Shared Signals stream a pushed SET belongs to (its ``Authorization`` header).
+    stream_id: Mapped[str | None] = mapped_column(
+        ForeignKey("ssf_streams.id", ondelete="SET NULL"), index=True
+    )
     #: ``backchannel_logout`` or ``security_event``.
     kind: Mapped[str] = mapped_column(String(32))
     url: Mapped[str] = mapped_column(Text)

@@ -6,15 +6,19 @@ without a member, so a client credentials token never carries one: it proves
 which client holds it (introspection, partner APIs that are not about a
 member).
 
-The one exception are the scopes of the grant management API
-(``idp.catalog.CLIENT_SCOPES``: ``grant_management_query``,
-``grant_management_revoke``; Grant Management for OAuth 2.0 §6.1, which leaves
-the grant type to the server). They are about the client's own grants, not a
-member's data, so they are asked for here, by a confidential client registered
-for them, and never at the authorization endpoint: no consent screen shows
-them and no member token carries them. Any other scope, or one the client did
-not register, is ``invalid_scope``. No refresh token and no ID token are
-issued.
+The exceptions are the client scopes of ``idp.catalog.CLIENT_SCOPES``: they
+are about the client's own registration, not a member's data, so they are asked
+for here and never at the authorization endpoint (no consent screen shows them
+and no member token carries them):
+
+- ``ssf.manage`` and ``ssf.read``: the client's Shared Signals stream;
+- ``grant_management_query`` and ``grant_management_revoke`` (Grant Management
+  for OAuth 2.0 §6.1, which leaves the grant type to the server): only for a
+  confidential client registered for them
+  (``idp.catalog.REGISTERED_CLIENT_SCOPES``), since they end members' grants.
+
+Any other scope, or one of those the client did not register, is
+``invalid_scope``. No refresh token and no ID token are issued.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from __future__ import annotations
 from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.errors import InvalidScopeError
 
-from idp.catalog import CLIENT_SCOPES
+from idp.catalog import CLIENT_SCOPES, REGISTERED_CLIENT_SCOPES
 from idp.oauth import dpop_token
 from idp.oauth.client_auth import CONFIDENTIAL_AUTH_METHODS
 from idp.services import issuance
@@ -36,11 +40,12 @@ class ClientCredentialsGrant(grants.ClientCredentialsGrant):
         scopes = list(dict.fromkeys((self.request.payload.scope or "").split()))
         if any(scope not in CLIENT_SCOPES for scope in scopes):
             raise InvalidScopeError(
-                "Client credentials tokens carry no member scope; only "
-                + " and ".join(CLIENT_SCOPES)
-                + " may be asked for."
+                "Client credentials tokens carry only client scopes: "
+                + ", ".join(CLIENT_SCOPES)
+                + "."
             )
-        if not set(scopes) <= set(self.request.client.scopes):
+        client = self.request.client
+        if set(scopes) & set(REGISTERED_CLIENT_SCOPES) - set(client.scopes):
             raise InvalidScopeError("The scope exceeds what the client registered.")
         self._scope = " ".join(scopes)
 

@@ -3,7 +3,9 @@
 ``delete_account`` does everything in one transaction, so a failure leaves
 the account exactly as it was:
 
-1. every consent is withdrawn with the partners notified
+1. each client with a standing consent and a Shared Signals stream gets the
+   RISC ``account-purged`` event (``ssf_member_events``), then
+   every consent is withdrawn with the partners notified
    (``withdrawal.withdraw_all_for_member``: tokens revoked, a Security Event
    Token and back-channel logout tokens queued, the withdrawal kept as
    evidence with the actor ``account_deletion``); any token left is revoked;
@@ -73,7 +75,14 @@ from idp.models import (
     UpstreamRequest,
 )
 from idp.models.types import new_id, utcnow
-from idp.services import audit, linked_profiles, lockout, notifications, withdrawal
+from idp.services import (
+    audit,
+    linked_profiles,
+    lockout,
+    notifications,
+    ssf_member_events,
+    withdrawal,
+)
 from idp.services.backchannel_logout import logout_claims
 from idp.services.errors import NotFound
 
@@ -130,6 +139,7 @@ def _delete(member: Member) -> Deletion:
     )
     # Pairs the withdrawal notifies itself (live tokens); the rest get a logout below.
     notified_by_withdrawal = set(withdrawal._live_sessions(member.id, _client_ids(member.id)))
+    ssf_member_events.account_purged(member, ssf_member_events.standing_clients(member.id))
     partners = withdrawal.withdraw_all_for_member(member.id, "account_deletion", commit=False)
     leftover = db.session.execute(
         update(Token)

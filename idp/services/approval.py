@@ -31,7 +31,7 @@ from idp.extensions import db
 from idp.models import Client, Member, Partner, Token
 from idp.models.types import utcnow
 from idp.request_text import is_text
-from idp.services import audit, notifications
+from idp.services import audit, notifications, ssf_events
 from idp.services.backchannel_logout import logout_claims
 from idp.services.errors import Conflict, InvalidInput, NotFound
 from idp.services.subjects import subject_for
@@ -187,7 +187,8 @@ def _revoke_tokens(client_pk: int) -> int:
 
 
 def _notify(client: Client, sessions: list[tuple[str, str | None]]) -> int:
-    if not (client.backchannel_logout_uri or client.security_event_uri):
+    streamed = ssf_events.has_stream(client)
+    if not (client.backchannel_logout_uri or client.security_event_uri or streamed):
         return 0
     member_ids = {member_id for member_id, _ in sessions}
     members = {m.id: m for m in db.session.scalars(select(Member).where(Member.id.in_(member_ids)))}
@@ -200,11 +201,9 @@ def _notify(client: Client, sessions: list[tuple[str, str | None]]) -> int:
                     client, "backchannel_logout", claims, url=client.backchannel_logout_uri
                 )
                 queued += 1
-    if client.security_event_uri:
+    if client.security_event_uri or streamed:
         for member in sorted(members.values(), key=lambda m: m.id):
-            claims = _revoked_event(client, member)
-            notifications.queue(client, "security_event", claims, url=client.security_event_uri)
-            queued += 1
+            queued += ssf_events.publish(client, _revoked_event(client, member))
     return queued
 
 

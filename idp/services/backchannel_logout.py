@@ -6,7 +6,9 @@ registered a ``backchannel_logout_uri`` gets a logout token (§2.4): ``iss``,
 member), ``sid`` (the one the client was given, ``idp.services.session_ids``)
 and the back-channel logout event, never a ``nonce``. The
 tokens wait in the partner notification outbox (``idp.services.notifications``),
-which signs them with ``typ: logout+jwt`` at each delivery attempt.
+which signs them with ``typ: logout+jwt`` at each delivery attempt. Clients with
+a Shared Signals stream get the CAEP ``session-revoked`` event there too
+(``ssf_member_events``).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from sqlalchemy import select
 
 from idp.extensions import db
 from idp.models import Client, Member, PartnerNotification, Token
-from idp.services import notifications, session_ids
+from idp.services import notifications, session_ids, ssf_member_events
 from idp.services.subjects import subject_for
 
 log = logging.getLogger(__name__)
@@ -54,18 +56,22 @@ def _clients_per_session(member_id: str, sids: list[str]) -> list[tuple[str, int
     return sorted((sid, client_pk) for sid, client_pk in rows)
 
 
-def queue_logout(member_id: str, sids: list[str]) -> list[PartnerNotification]:
+def queue_logout(
+    member_id: str, sids: list[str], reason: str = "logout"
+) -> list[PartnerNotification]:
     """Queue logout tokens for these ended sessions in the caller's transaction.
 
     A fault here must never keep a member logged in, so it is logged and the
-    notifications are dropped (within a savepoint) instead of failing the logout.
+    notifications are dropped (within a savepoint) instead of failing the logout;
+    the Shared Signals events (``reason`` says why the sessions ended) have a
+    savepoint of their own.
     """
     if not sids:
         return []
+    queued: list[PartnerNotification] = []
     try:
         with db.session.begin_nested():
             member = db.session.get(Member, member_id)
-            queued = []
             published = session_ids.sids_of(member_id, list(sids))
             for sid, client_pk in _clients_per_session(member_id, published):
                 client = db.session.get(Client, client_pk)
@@ -77,7 +83,12 @@ def queue_logout(member_id: str, sids: list[str]) -> list[PartnerNotification]:
                         url=client.backchannel_logout_uri,
                     )
                 )
-            return queued
     except Exception:
         log.exception("could not queue back-channel logout for member %s", member_id)
         return []
+    try:
+        with db.session.begin_nested():
+            ssf_member_events.session_revoked(member, published, reason)
+    except Exception:
+        log.exception("could not queue session-revoked events for member %s", member_id)
+    return queued

@@ -17,6 +17,7 @@ from idp import defaults
 from idp.catalog import (
     CLIENT_SCOPES,
     PURPOSES,
+    REGISTERED_CLIENT_SCOPES,
     SCOPE_CLAIMS,
     scopes_of_purposes,
     smallest_purposes_for,
@@ -273,7 +274,7 @@ def _scopes_and_purposes(req: ClientRequest) -> tuple[list[str], list[str]]:
 def _check_client_scopes(scopes: list[str], method: str, grant_types: list[str]) -> None:
     """The grant management scopes are for confidential clients (Grant Management §5.1),
     which ask for them with client credentials (``idp.oauth.grant_management``)."""
-    if not set(scopes) & set(CLIENT_SCOPES):
+    if not set(scopes) & set(REGISTERED_CLIENT_SCOPES):
         return
     if method == "none":
         raise InvalidInput("Grant management is only for confidential clients.", "scope")

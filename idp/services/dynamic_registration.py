@@ -30,7 +30,7 @@ from sqlalchemy import or_, select, update
 from idp.extensions import db
 from idp.models import Client, InitialAccessToken, Partner, Token, hash_secret
 from idp.models.types import utcnow
-from idp.services import audit, client_metadata, registration
+from idp.services import audit, client_metadata, registration, ssf_events
 from idp.services.client_metadata import ClientRequest
 from idp.services.errors import InvalidInput, NotFound
 
@@ -204,7 +204,8 @@ def retire(client: Client) -> None:
     """RFC 7592 §2.3: the client id, its secret and every token stop working at once.
 
     The row stays, stripped of everything that lets it authenticate, redirect
-    or be managed, because the consent evidence of its members refers to it.
+    or be managed, because the consent evidence of its members refers to it;
+    its Shared Signals stream goes, with what it holds.
     """
     db.session.execute(
         update(Token)
@@ -225,6 +226,9 @@ def retire(client: Client) -> None:
     client.jwks_uri = None
     client.backchannel_logout_uri = None
     client.security_event_uri = None
+    stream = ssf_events.stream_of(client)
+    if stream is not None:
+        ssf_events.forget(stream)
     client.approved_at = None
     audit.record("client.deleted", client_id=client.client_id, partner_id=client.partner_id)
     db.session.commit()

@@ -137,9 +137,9 @@ def issue(grant: TokenGrant, sign_id_token: IdTokenSigner | None = None) -> dict
 
 
 def token_response(issued: tokens.IssuedTokens, grant: TokenGrant) -> dict:
-    """RFC 6749 §5.1. A token for no member (client credentials) names a scope only when
-    it carries one (the grant management scopes). Tokens from a member's consent name
-    its ``grant_id`` for a confidential client (Grant Management §5.4, §5.1)."""
+    """RFC 6749 §5.1. A token for no member (client credentials) names its client scopes,
+    when it carries any. Tokens from a member's consent name its ``grant_id`` for a
+    confidential client (Grant Management §5.4, §5.1)."""
     body = {
         "access_token": issued.access_token,
         "token_type": issued.values["token_type"],  # DPoP when bound (RFC 9449 §5)

@@ -13,8 +13,9 @@ member granted by itself (asked for through the OIDC ``claims`` parameter) is
 an optional item of its own and stops the same way (``stop_sharing_claim``).
 
 The change is evidence (a ``narrowed`` consent record), an audit event, and a
-notification: an RFC 8417 Security Event Token pushed (RFC 8935) to each
-client's ``security_event_uri``, carrying the CAEP ``token-claims-change``
+notification: an RFC 8417 Security Event Token for each client, through its
+Shared Signals stream or pushed (RFC 8935) to its ``security_event_uri``
+(``ssf_events.publish``), carrying the CAEP ``token-claims-change``
 event (OpenID CAEP 1.0 §3.2) whose ``claims`` give the new ``scope``.
 All of it in one transaction.
 """
@@ -29,14 +30,12 @@ from idp.catalog import required_scopes
 from idp.extensions import db
 from idp.models import Client, Consent, Member, Partner
 from idp.models.types import utcnow
-from idp.services import audit, consent_changes, notifications
+from idp.services import audit, consent_changes, ssf_events
 from idp.services import consent as consents
 from idp.services.errors import InvalidInput, NotFound
 from idp.services.security_events import member_event_claims
 
-TOKEN_CLAIMS_CHANGE_EVENT = (
-    "https://schemas.openid.net/secevent/caep/event-type/token-claims-change"
-)
+TOKEN_CLAIMS_CHANGE_EVENT = ssf_events.TOKEN_CLAIMS_CHANGE
 
 
 class NotShared(InvalidInput):
@@ -155,10 +154,7 @@ def _narrow(member, partner_id, holding, item, narrow, kind="scope") -> Narrowin
     for consent in holding:
         narrow(consent, item)
         client = consent.client
-        if client.security_event_uri:
-            claims = security_event_claims(client, member, consent, item)
-            notifications.queue(client, "security_event", claims, url=client.security_event_uri)
-            queued += 1
+        queued += ssf_events.publish(client, security_event_claims(client, member, consent, item))
     audit.record(
         "consent.narrowed",
         member_id=member.id,

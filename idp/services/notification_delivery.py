@@ -15,7 +15,8 @@ the same event twice.
 Each kind of notification says how it is signed and posted (``KINDS``):
 ``backchannel_logout`` (OIDC Back-Channel Logout 1.0 §2.5: a form-encoded
 ``logout_token``) and ``security_event`` (RFC 8417 tokens pushed as the request
-body, RFC 8935). Queueing and delivery after commit live in
+body, RFC 8935; for a Shared Signals stream with the ``Authorization`` header
+its receiver configured, SSF 1.0 §8.1.1, read from the stream at each attempt). Queueing and delivery after commit live in
 ``idp.services.notifications``.
 """
 
@@ -32,7 +33,7 @@ from sqlalchemy import select, update
 
 from idp import defaults
 from idp.extensions import db
-from idp.models import PartnerNotification
+from idp.models import PartnerNotification, SsfStream
 from idp.models.types import new_id, utcnow
 from idp.services import audit, signing_keys
 
@@ -139,6 +140,8 @@ class _Attempt:
     client_id: str
     token: str | None = None
     error: str | None = None
+    #: The stream's ``Authorization`` header for a pushed SET, if it has one.
+    authorization: str | None = None
 
 
 def _prepare(notification_id: int, now: datetime) -> _Attempt:
@@ -152,6 +155,9 @@ def _prepare(notification_id: int, now: datetime) -> _Attempt:
         client_id=row.client.client_id,
     )
     try:
+        if row.stream_id is not None:
+            stream = db.session.get(SsfStream, row.stream_id)
+            attempt.authorization = stream.authorization_header if stream else None
         attempt.token = sign(row, now)
     except Exception as exc:  # a signing fault must not leave the row leased forever
         log.exception("could not sign partner notification %s", notification_id)
@@ -168,6 +174,8 @@ def _post(attempt: _Attempt) -> str | None:
     """
     kind = KINDS[attempt.kind]
     headers = {"Accept": "application/json"}
+    if attempt.authorization:
+        headers["Authorization"] = attempt.authorization
     if kind.form_field:
         body: dict | str = {kind.form_field: attempt.token}
     else:

@@ -66,12 +66,16 @@ BACKGROUND_CONFIG_KEY = "NOTIFICATIONS_IN_BACKGROUND"
 _SESSION_KEY = "partner_notifications_to_send"
 
 
-def queue(client: Client, kind: str, claims: dict, url: str) -> PartnerNotification:
+def queue(
+    client: Client, kind: str, claims: dict, url: str, stream_id: str | None = None
+) -> PartnerNotification:
     """Add a notification to the caller's transaction; it is sent once that commits.
 
     ``claims`` are the token's claims without ``iat``, ``exp`` and ``jti``, which
     each delivery attempt sets. The token is signed with the algorithm the
     client registered for ID tokens, so it verifies with what the partner has.
+    ``stream_id`` names the Shared Signals stream of a pushed SET, whose
+    ``Authorization`` header goes with every attempt.
     """
     if kind not in KINDS:
         raise ValueError(f"unknown notification kind {kind!r}")
@@ -80,6 +84,7 @@ def queue(client: Client, kind: str, claims: dict, url: str) -> PartnerNotificat
         client_id=client.id,
         kind=kind,
         url=url,
+        stream_id=stream_id,
         payload=json.dumps(payload, sort_keys=True),
         next_attempt_at=utcnow(),
     )

@@ -9,7 +9,9 @@ them pass, in one commit: a refused form changes nothing.
 The same columns are the claims UserInfo and ID tokens release (OIDC Core
 §5.1), read from the database at each call, so partners see a change at their
 next request. A new phone number is not verified (``phone_number_verified``
-false, OIDC Core §5.1).
+false, OIDC Core §5.1). Partners with a Shared Signals stream whose consent
+covers a changed claim are told by a CAEP ``token-claims-change`` event
+(``ssf_member_events.claims_changed``), in the same commit.
 """
 
 from __future__ import annotations
@@ -24,8 +26,9 @@ from idp.extensions import db
 from idp.locales import LOCALES
 from idp.models import Member
 from idp.models.member import GENDERS, MEAL_PREFERENCES, SEAT_PREFERENCES
+from idp.models.types import utcnow
 from idp.request_text import is_text
-from idp.services import audit
+from idp.services import audit, ssf_member_events
 from idp.services.errors import InvalidInput
 
 MAX_NAME_LENGTH = 100
@@ -256,6 +259,7 @@ def update_profile(member: Member, change: ProfileChange) -> list[str]:
         setattr(member, name, values[name])
     if "phone_number" in changed:
         member.phone_number_verified = False
+    ssf_member_events.claims_changed(member, changed, at=int(utcnow().timestamp()))
     audit.record("member.profile_updated", member_id=member.id, fields=sorted(changed))
     db.session.commit()
     return changed

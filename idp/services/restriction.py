@@ -10,8 +10,9 @@ Connected apps, but no token issued under them works (introspection
 again, as they are (the consent's period runs on during the pause).
 
 Each is evidence (a ``paused`` or ``resumed`` consent record) and an audit
-event, and the partner is told by a Security Event Token (RFC 8417, pushed
-per RFC 8935 to ``security_event_uri``) with the provider's own event
+event, and the partner is told by a Security Event Token (RFC 8417, through
+its Shared Signals stream or pushed per RFC 8935 to ``security_event_uri``:
+``ssf_events.publish``) with the provider's own event
 ``<issuer>/secevent/consent-paused`` or ``<issuer>/secevent/consent-resumed``.
 All in one transaction.
 """
@@ -23,15 +24,15 @@ from sqlalchemy import select
 
 from idp.extensions import db
 from idp.models import Client, Consent, Member
-from idp.services import audit, consent_changes, notifications
+from idp.services import audit, consent_changes, ssf_events
 from idp.services import consent as consents
 from idp.services.errors import Conflict, InvalidInput
 from idp.services.narrowing import locked_consents_at_partner
 from idp.services.security_events import member_event_claims
 
 #: Appended to the issuer: the event type URIs of a pause and of a resume.
-CONSENT_PAUSED_PATH = "/secevent/consent-paused"
-CONSENT_RESUMED_PATH = "/secevent/consent-resumed"
+CONSENT_PAUSED_PATH = ssf_events.CONSENT_PAUSED_PATH
+CONSENT_RESUMED_PATH = ssf_events.CONSENT_RESUMED_PATH
 
 
 def event_type(path: str) -> str:
@@ -100,10 +101,7 @@ def _change(member_id: str, partner_id: str, pausing: bool) -> int:
     for consent in changing:
         (consent_changes.pause if pausing else consent_changes.resume)(consent)
         client = consent.client
-        if client.security_event_uri:
-            claims = security_event_claims(client, member, consent, path)
-            notifications.queue(client, "security_event", claims, url=client.security_event_uri)
-            queued += 1
+        queued += ssf_events.publish(client, security_event_claims(client, member, consent, path))
     audit.record(
         "consent.paused" if pausing else "consent.resumed",
         member_id=member_id,

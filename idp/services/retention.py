@@ -28,6 +28,8 @@ table                         deleted when
                               more than ``GRACE`` ago
 ``mail_outbox``               sent, or given up, more than ``RETENTION`` ago
 ``partner_notifications``     delivered or abandoned more than ``RETENTION`` ago
+``ssf_events``                SETs of a Shared Signals stream queued more than ``RETENTION``
+                              ago and never acknowledged (a receiver that stopped polling)
 ``lockouts``                  not locked and untouched for ``RETENTION``
 ``upstream_requests``         requests sent to an airline's ID service, expired more than
                               ``GRACE`` ago, answered or not
@@ -96,6 +98,7 @@ from idp.models import (
     PartnerNotification,
     PasskeyChallenge,
     PushedAuthorizationRequest,
+    SsfEvent,
     SSOSession,
     Token,
     UpstreamRequest,
@@ -230,6 +233,7 @@ RULES: tuple[Rule, ...] = (
             PartnerNotification.abandoned_at < now - RETENTION,
         ),
     ),
+    Rule(SsfEvent, lambda now: SsfEvent.created_at < now - RETENTION),
     Rule(
         Lockout,
         lambda now: and_(

@@ -115,7 +115,7 @@ def end_session(reason: str = "logout") -> SSOSession | None:
         return None
     sso.ended_at = utcnow()
     audit.record("session.ended", member_id=sso.member_id, sid=sso.id, reason=reason)
-    backchannel_logout.queue_logout(sso.member_id, [sso.id])
+    backchannel_logout.queue_logout(sso.member_id, [sso.id], reason)
     db.session.commit()
     return sso
 
@@ -132,7 +132,7 @@ def end_member_sessions(member_id: str, reason: str, except_sid: str | None = No
     ended_sids = list(db.session.scalars(statement.returning(SSOSession.id)))
     ended = len(ended_sids)
     audit.record("session.ended_all", member_id=member_id, reason=reason, count=ended)
-    backchannel_logout.queue_logout(member_id, ended_sids)
+    backchannel_logout.queue_logout(member_id, ended_sids, reason)
     db.session.commit()
     return ended
 
@@ -156,7 +156,7 @@ def end_member_session(member_id: str, sid: str, reason: str) -> bool:
         db.session.rollback()
         return False
     audit.record("session.ended", member_id=member_id, sid=sid, reason=reason)
-    backchannel_logout.queue_logout(member_id, [sid])
+    backchannel_logout.queue_logout(member_id, [sid], reason)
     db.session.commit()
     return True
 

@@ -8,8 +8,9 @@ the outbox, so they exist exactly when the withdrawal does:
 
 - OIDC Back-Channel Logout 1.0 logout tokens for each session in which the
   client received tokens (when it registered a ``backchannel_logout_uri``);
-- an RFC 8417 Security Event Token, pushed (RFC 8935) to the client's
-  ``security_event_uri``, carrying two events: the standard
+- an RFC 8417 Security Event Token, delivered through the client's Shared
+  Signals stream or pushed (RFC 8935) to its ``security_event_uri``
+  (``ssf_events.publish``), carrying two events: the standard
   ``token-revoked`` event of the OpenID Shared Signals framework and the
   provider's own consent revocation event ``<issuer>/secevent/consent-revoked``
   (``CONSENT_REVOKED_PATH``), whose payload names the withdrawn scopes and
@@ -33,14 +34,14 @@ from sqlalchemy import select
 from idp.extensions import db
 from idp.models import Client, Consent, Member, Partner, Token
 from idp.models.types import utcnow
-from idp.services import audit, linked_profiles, notifications, tokens
+from idp.services import audit, linked_profiles, notifications, ssf_events, tokens
 from idp.services.backchannel_logout import logout_claims
 from idp.services.consent_evidence import add_record
 from idp.services.security_events import member_event_claims
 
-TOKEN_REVOKED_EVENT = "https://schemas.openid.net/secevent/oauth/event-type/token-revoked"
+TOKEN_REVOKED_EVENT = ssf_events.TOKEN_REVOKED
 #: Appended to the issuer: the event type URI of a consent withdrawal.
-CONSENT_REVOKED_PATH = "/secevent/consent-revoked"
+CONSENT_REVOKED_PATH = ssf_events.CONSENT_REVOKED_PATH
 ACTORS = ("member", "admin", "account_deletion", "partner")
 
 
@@ -158,10 +159,9 @@ def withdraw_partner_access(
             queued += 1
     for client in clients:
         touched = client.id in latest or any(pk == client.id for _, pk in sessions)
-        if client.security_event_uri and touched:
+        if touched:
             claims = security_event_claims(client, member, latest.get(client.id), actor)
-            notifications.queue(client, "security_event", claims, url=client.security_event_uri)
-            queued += 1
+            queued += ssf_events.publish(client, claims)
 
     audit.record(
         "consent.withdrawn",

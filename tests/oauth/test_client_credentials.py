@@ -1,4 +1,4 @@
-"""The client credentials grant: confidential clients only, no scope, no member, no ID token."""
+"""The client credentials grant: confidential clients only, client scopes only, no member, no ID token."""
 
 from __future__ import annotations
 
@@ -19,8 +19,14 @@ def test_client_credentials_token_without_scope(oauth, rp):
         db.session.rollback()
 
 
-def test_any_scope_is_invalid_scope(oauth, rp):
-    for scope in ("openid", "email", "miles"):
+def test_a_client_scope_is_granted_and_named(oauth, rp):
+    response = oauth.token(rp, grant_type="client_credentials", scope="ssf.read ssf.manage")
+    assert response.status_code == 200
+    assert response.get_json()["scope"] == "ssf.read ssf.manage"
+
+
+def test_any_member_scope_is_invalid_scope(oauth, rp):
+    for scope in ("openid", "email", "miles", "ssf.manage openid", "ssf.nothing"):
         response = oauth.token(rp, grant_type="client_credentials", scope=scope)
         assert response.status_code == 400
         assert response.get_json()["error"] == "invalid_scope"

@@ -52,6 +52,10 @@ def test_the_document_is_valid_openapi_3_1(client):
         "/oauth/userinfo",
         "/api/v1/me/miles",
         "/oauth/grants/{grant_id}",
+        "/ssf/stream",
+        "/ssf/status",
+        "/ssf/verify",
+        "/ssf/poll",
     ):
         assert path in document["paths"], path
 
@@ -101,8 +105,7 @@ def fuzz(operation, initial_token: str, answers: Counter) -> None:
 def test_every_answer_matches_the_document(app, initial_token):
     schema = schemathesis.openapi.from_wsgi("/api/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 11
-    assert len(operations) == 12
+    assert len(operations) == 22
     answers: Counter = Counter()
 
     for operation in operations:
