@@ -17,6 +17,7 @@ import uuid
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from argon2 import PasswordHasher
 from flask import g
 from flask_migrate import upgrade
 from flask_sqlalchemy.session import _app_ctx_id
@@ -25,6 +26,7 @@ from sqlalchemy.orm import scoped_session, sessionmaker
 
 from idp import create_app
 from idp.extensions import db, limiter
+from idp.services import passwords
 
 #: The browser fixtures, shared by every folder (see the module).
 pytest_plugins = ("tests.browser",)
@@ -35,6 +37,35 @@ TEST_SECRET_KEY = "test-secret-key-" + "k" * 40
 BACKENDS = ["sqlite"]
 if os.environ.get("IDP_TEST_DATABASE_URL"):
     BACKENDS.append("postgresql")
+
+
+#: The hasher production uses (argon2id, RFC 9106 low-memory profile: 64 MiB, three
+#: passes, ~100 ms a hash on an idle core, far more on a loaded one).
+PRODUCTION_PASSWORD_HASHER = passwords._hasher
+#: argon2id at its smallest cost, for this process's tests: every member a test makes
+#: and every login it does would otherwise spend a production hash. The production
+#: parameters are tested with ``production_password_hashing``, and every ``mam-idp``
+#: subprocess (tests/live) hashes with them.
+FAST_PASSWORD_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+def use_password_hasher(hasher: PasswordHasher) -> None:
+    """Hash and verify passwords (and the dummy hash of unknown logins) with ``hasher``."""
+    passwords._hasher = hasher
+    passwords._DUMMY_HASH = hasher.hash("not a password of anybody's")
+
+
+use_password_hasher(FAST_PASSWORD_HASHER)
+
+
+@pytest.fixture
+def production_password_hashing():
+    """Passwords hashed with production's parameters for this test."""
+    use_password_hasher(PRODUCTION_PASSWORD_HASHER)
+    try:
+        yield PRODUCTION_PASSWORD_HASHER
+    finally:
+        use_password_hasher(FAST_PASSWORD_HASHER)
 
 
 def postgres_schema_url(base_url: str, schema: str) -> str:
