@@ -11,9 +11,14 @@ process resetting its rate limits never resets another's.
 
 from __future__ import annotations
 
+import atexit
 import os
 import secrets
+import shutil
+import sqlite3
+import tempfile
 import uuid
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -82,7 +87,7 @@ def backend(request) -> str:
 @pytest.fixture(scope="session")
 def database_url(backend, tmp_path_factory):
     if backend == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'idp.sqlite3'}"
+        yield migrated_sqlite(tmp_path_factory.mktemp("db") / "idp.sqlite3")
         return
     base = os.environ["IDP_TEST_DATABASE_URL"]
     # A schema of its own, so parallel runs on one server never meet.
@@ -144,6 +149,38 @@ def make_test_app(database_url: str, instance_path, redis_url: str = "", **overr
     # First of all before_request functions, so every request starts as in production.
     app.before_request_funcs.setdefault(None, []).insert(0, _fresh_g)
     return app
+
+
+#: A SQLite database migrated once in this process; see ``migrated_sqlite``.
+_sqlite_template: Path | None = None
+
+
+def migrated_sqlite(path: Path) -> str:
+    """The URL of a new SQLite database at ``path`` with every migration applied.
+
+    The migrations run once per process, into a template that each new database
+    copies: a module's committed database, a browser test's or a live server's
+    would otherwise run the whole chain again. ``tests/test_migrations.py`` walks
+    the chain itself, and ``tests/test_cli_script.py`` runs ``mam-idp db upgrade``.
+    """
+    global _sqlite_template
+    if _sqlite_template is None:
+        folder = Path(tempfile.mkdtemp(prefix="idp-migrated-"))
+        atexit.register(shutil.rmtree, folder, True)
+        template = folder / "migrated.sqlite3"
+        app = make_test_app(f"sqlite:///{template}", folder / "instance")
+        with app.app_context():
+            upgrade()
+            db.engine.dispose()
+        _sqlite_template = template
+    # The backup API copies a consistent database, whatever its journal holds.
+    source, target = sqlite3.connect(_sqlite_template), sqlite3.connect(path)
+    try:
+        source.backup(target)
+    finally:
+        source.close()
+        target.close()
+    return f"sqlite:///{path}"
 
 
 def _fresh_g():
@@ -209,7 +246,7 @@ def committed_app(backend, redis_url, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("committed")
     schema = None
     if backend == "sqlite":
-        url = f"sqlite:///{tmp / 'committed.sqlite3'}"
+        url = migrated_sqlite(tmp / "committed.sqlite3")
     else:
         base = os.environ["IDP_TEST_DATABASE_URL"]
         schema = f"committed_{uuid.uuid4().hex[:12]}"
@@ -218,8 +255,9 @@ def committed_app(backend, redis_url, tmp_path_factory):
             conn.execute(text(f"CREATE SCHEMA {schema}"))
         url = postgres_schema_url(base, schema)
     app = make_test_app(url, tmp / "instance", redis_url)
-    with app.app_context():
-        upgrade()
+    if schema is not None:
+        with app.app_context():
+            upgrade()
     yield app
     with app.app_context():
         db.session.remove()

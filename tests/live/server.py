@@ -25,7 +25,13 @@ from pathlib import Path
 import requests
 from sqlalchemy import create_engine, text
 
-from tests.conftest import TEST_DATA_KEYS, TEST_SECRET_KEY, make_test_app, postgres_schema_url
+from tests.conftest import (
+    TEST_DATA_KEYS,
+    TEST_SECRET_KEY,
+    make_test_app,
+    migrated_sqlite,
+    postgres_schema_url,
+)
 
 SCRIPT = Path(sys.executable).with_name("mam-idp")
 
@@ -79,7 +85,8 @@ class LiveProvider:
         self._schema = None
         self._app = None
         if backend == "sqlite":
-            self.database_url = f"sqlite:///{tmp / 'live.sqlite3'}"
+            self._sqlite_path = tmp / "live.sqlite3"
+            self.database_url = f"sqlite:///{self._sqlite_path}"
         else:
             self._schema = f"live_{uuid.uuid4().hex[:12]}"
             base = os.environ["IDP_TEST_DATABASE_URL"]
@@ -112,6 +119,11 @@ class LiveProvider:
         )
 
     def migrate(self) -> None:
+        """``mam-idp db upgrade``; for this environment's ``mam-idp`` on SQLite, a copy of
+        the database the suite migrated once (see ``tests.conftest.migrated_sqlite``)."""
+        if self.backend == "sqlite" and self.script == SCRIPT:
+            migrated_sqlite(self._sqlite_path)
+            return
         done = self.run("db", "upgrade")
         assert done.returncode == 0, done.stderr
 
