@@ -79,6 +79,38 @@ def postgres_schema_url(base_url: str, schema: str) -> str:
     return f"{base_url}{separator}options=-csearch_path%3D{schema}"
 
 
+def _runs_long(item: pytest.Item) -> bool:
+    """A test that starts servers, processes or a browser: seconds to a minute each."""
+    name, folder = item.path.name, item.path.parent.name
+    return (
+        item.get_closest_marker("browser") is not None
+        or item.get_closest_marker("slow") is not None
+        or folder in ("live", "e2e")
+        or "browser" in name
+        or "_live" in name
+    )
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The longest tests first, so that none is left for the end of a parallel run.
+
+    pytest-xdist's ``worksteal`` hands each process a contiguous part of this
+    order and lets an idle one steal from the end of another's; with a minute-long
+    test there, one process would run it alone. The order keeps pytest's grouping
+    by backend (each session's app and database are made once per backend):
+    the tests of no backend first, then each backend's, each group the long
+    tests first; the sort is stable, so a module's tests stay in their order.
+    """
+
+    def group(item: pytest.Item) -> int:
+        callspec = getattr(item, "callspec", None)
+        backend = callspec.params.get("backend") if callspec is not None else None
+        return 0 if backend is None else 1 + BACKENDS.index(backend)
+
+    items.sort(key=lambda item: (group(item), not _runs_long(item)))
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def backend(request) -> str:
     return request.param
