@@ -55,7 +55,7 @@ def wait_until_answering(
                 return
         except requests.RequestException:
             pass
-        time.sleep(0.2)
+        time.sleep(0.05)
     raise AssertionError(f"mam-idp {name} did not answer within {timeout} s:\n{output()}")
 
 
@@ -119,13 +119,21 @@ class LiveProvider:
         )
 
     def migrate(self) -> None:
-        """``mam-idp db upgrade``; for this environment's ``mam-idp`` on SQLite, a copy of
-        the database the suite migrated once (see ``tests.conftest.migrated_sqlite``)."""
-        if self.backend == "sqlite" and self.script == SCRIPT:
+        """``mam-idp db upgrade`` for another installation's ``mam-idp``; for this
+        environment's, the same migrations without a process of their own: on SQLite a
+        copy of the database the suite migrated once (``tests.conftest.migrated_sqlite``),
+        on PostgreSQL an upgrade in this process. ``tests/test_cli_script.py`` runs the
+        command itself."""
+        if self.script != SCRIPT:
+            done = self.run("db", "upgrade")
+            assert done.returncode == 0, done.stderr
+        elif self.backend == "sqlite":
             migrated_sqlite(self._sqlite_path)
-            return
-        done = self.run("db", "upgrade")
-        assert done.returncode == 0, done.stderr
+        else:
+            from flask_migrate import upgrade
+
+            with self.app().app_context():
+                upgrade()
 
     def start(self, *command: str, ready_path: str = "/healthz", timeout: float = 60) -> None:
         """Start ``mam-idp COMMAND`` (default: ``serve`` on this port) and wait until it answers."""
