@@ -26,12 +26,12 @@ from argon2 import PasswordHasher
 from flask import g
 from flask_migrate import upgrade
 from flask_sqlalchemy.session import _app_ctx_id
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from idp import create_app
 from idp.extensions import db, limiter
-from idp.services import passwords
+from idp.services import passwords, signing_keys
 
 #: The browser fixtures, shared by every folder (see the module).
 pytest_plugins = ("tests.browser",)
@@ -71,6 +71,36 @@ def production_password_hashing():
         yield PRODUCTION_PASSWORD_HASHER
     finally:
         use_password_hasher(FAST_PASSWORD_HASHER)
+
+
+#: How production makes a signing key (a 2048-bit RSA key takes ~0.1 s, far more on a
+#: loaded machine); see ``_signing_key_this_database_lacks``.
+_generate_signing_key = signing_keys._generate
+#: (kid, key) per algorithm, every key generated in this process, oldest first.
+_signing_keys_made: dict[str, list] = {}
+
+
+def _signing_key_this_database_lacks(alg: str):
+    """A signing key made earlier in this process that the database does not hold; a new
+    one when it holds them all.
+
+    Each test's rows are rolled back, so most tests would generate an RS256 and an
+    ES256 key of their own on first use. Within one database every key is still
+    new: a rotation gets a key (and a kid) the database has never seen.
+    """
+    from idp.models import SigningKey
+
+    held = set(db.session.scalars(select(SigningKey.kid).where(SigningKey.alg == alg)))
+    made = _signing_keys_made.setdefault(alg, [])
+    for kid, key in made:
+        if kid not in held:
+            return key
+    key = _generate_signing_key(alg)
+    made.append((key.thumbprint(), key))
+    return key
+
+
+signing_keys._generate = _signing_key_this_database_lacks
 
 
 def postgres_schema_url(base_url: str, schema: str) -> str:
