@@ -130,7 +130,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     test there, one process would run it alone. The order keeps pytest's grouping
     by backend (each session's app and database are made once per backend):
     the tests of no backend first, then each backend's, each group the long
-    tests first; the sort is stable, so a module's tests stay in their order.
+    tests first. The sort is stable: tests of one kind keep pytest's order, so
+    a module's tests stay together unless only some of them are marked long.
     """
 
     def group(item: pytest.Item) -> int:
