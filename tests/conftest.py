@@ -11,20 +11,27 @@ process resetting its rate limits never resets another's.
 
 from __future__ import annotations
 
+import atexit
 import os
 import secrets
+import shutil
+import sqlite3
+import tempfile
 import uuid
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from argon2 import PasswordHasher
 from flask import g
 from flask_migrate import upgrade
 from flask_sqlalchemy.session import _app_ctx_id
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from idp import create_app
 from idp.extensions import db, limiter
+from idp.services import passwords, signing_keys
 
 #: The browser fixtures, shared by every folder (see the module).
 pytest_plugins = ("tests.browser",)
@@ -37,10 +44,102 @@ if os.environ.get("IDP_TEST_DATABASE_URL"):
     BACKENDS.append("postgresql")
 
 
+#: The hasher production uses (argon2id, RFC 9106 low-memory profile: 64 MiB, three
+#: passes, ~100 ms a hash on an idle core, far more on a loaded one).
+PRODUCTION_PASSWORD_HASHER = passwords._hasher
+#: argon2id at its smallest cost, for this process's tests: every member a test makes
+#: and every login it does would otherwise spend a production hash. The production
+#: parameters are tested with ``production_password_hashing``, and every ``mam-idp``
+#: subprocess (tests/live) hashes with them.
+FAST_PASSWORD_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+def use_password_hasher(hasher: PasswordHasher) -> None:
+    """Hash and verify passwords (and the dummy hash of unknown logins) with ``hasher``."""
+    passwords._hasher = hasher
+    passwords._DUMMY_HASH = hasher.hash("not a password of anybody's")
+
+
+use_password_hasher(FAST_PASSWORD_HASHER)
+
+
+@pytest.fixture
+def production_password_hashing():
+    """Passwords hashed with production's parameters for this test."""
+    use_password_hasher(PRODUCTION_PASSWORD_HASHER)
+    try:
+        yield PRODUCTION_PASSWORD_HASHER
+    finally:
+        use_password_hasher(FAST_PASSWORD_HASHER)
+
+
+#: How production makes a signing key (a 2048-bit RSA key takes ~0.1 s, far more on a
+#: loaded machine); see ``_signing_key_this_database_lacks``.
+_generate_signing_key = signing_keys._generate
+#: (kid, key) per algorithm, every key generated in this process, oldest first.
+_signing_keys_made: dict[str, list] = {}
+
+
+def _signing_key_this_database_lacks(alg: str):
+    """A signing key made earlier in this process that the database does not hold; a new
+    one when it holds them all.
+
+    Each test's rows are rolled back, so most tests would generate an RS256 and an
+    ES256 key of their own on first use. Within one database every key is still
+    new: a rotation gets a key (and a kid) the database has never seen.
+    """
+    from idp.models import SigningKey
+
+    held = set(db.session.scalars(select(SigningKey.kid).where(SigningKey.alg == alg)))
+    made = _signing_keys_made.setdefault(alg, [])
+    for kid, key in made:
+        if kid not in held:
+            return key
+    key = _generate_signing_key(alg)
+    made.append((key.thumbprint(), key))
+    return key
+
+
+signing_keys._generate = _signing_key_this_database_lacks
+
+
 def postgres_schema_url(base_url: str, schema: str) -> str:
     """The same database with ``schema`` first on the search path."""
     separator = "&" if "?" in base_url else "?"
     return f"{base_url}{separator}options=-csearch_path%3D{schema}"
+
+
+def _runs_long(item: pytest.Item) -> bool:
+    """A test that starts servers, processes or a browser: seconds to a minute each."""
+    name, folder = item.path.name, item.path.parent.name
+    return (
+        item.get_closest_marker("browser") is not None
+        or item.get_closest_marker("slow") is not None
+        or folder in ("live", "e2e")
+        or "browser" in name
+        or "_live" in name
+    )
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The longest tests first, so that none is left for the end of a parallel run.
+
+    pytest-xdist's ``worksteal`` hands each process a contiguous part of this
+    order and lets an idle one steal from the end of another's; with a minute-long
+    test there, one process would run it alone. The order keeps pytest's grouping
+    by backend (each session's app and database are made once per backend):
+    the tests of no backend first, then each backend's, each group the long
+    tests first. The sort is stable: tests of one kind keep pytest's order, so
+    a module's tests stay together unless only some of them are marked long.
+    """
+
+    def group(item: pytest.Item) -> int:
+        callspec = getattr(item, "callspec", None)
+        backend = callspec.params.get("backend") if callspec is not None else None
+        return 0 if backend is None else 1 + BACKENDS.index(backend)
+
+    items.sort(key=lambda item: (group(item), not _runs_long(item)))
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -51,7 +150,7 @@ def backend(request) -> str:
 @pytest.fixture(scope="session")
 def database_url(backend, tmp_path_factory):
     if backend == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'idp.sqlite3'}"
+        yield migrated_sqlite(tmp_path_factory.mktemp("db") / "idp.sqlite3")
         return
     base = os.environ["IDP_TEST_DATABASE_URL"]
     # A schema of its own, so parallel runs on one server never meet.
@@ -113,6 +212,38 @@ def make_test_app(database_url: str, instance_path, redis_url: str = "", **overr
     # First of all before_request functions, so every request starts as in production.
     app.before_request_funcs.setdefault(None, []).insert(0, _fresh_g)
     return app
+
+
+#: A SQLite database migrated once in this process; see ``migrated_sqlite``.
+_sqlite_template: Path | None = None
+
+
+def migrated_sqlite(path: Path) -> str:
+    """The URL of a new SQLite database at ``path`` with every migration applied.
+
+    The migrations run once per process, into a template that each new database
+    copies: a module's committed database, a browser test's or a live server's
+    would otherwise run the whole chain again. ``tests/test_migrations.py`` walks
+    the chain itself, and ``tests/test_cli_script.py`` runs ``mam-idp db upgrade``.
+    """
+    global _sqlite_template
+    if _sqlite_template is None:
+        folder = Path(tempfile.mkdtemp(prefix="idp-migrated-"))
+        atexit.register(shutil.rmtree, folder, True)
+        template = folder / "migrated.sqlite3"
+        app = make_test_app(f"sqlite:///{template}", folder / "instance")
+        with app.app_context():
+            upgrade()
+            db.engine.dispose()
+        _sqlite_template = template
+    # The backup API copies a consistent database, whatever its journal holds.
+    source, target = sqlite3.connect(_sqlite_template), sqlite3.connect(path)
+    try:
+        source.backup(target)
+    finally:
+        source.close()
+        target.close()
+    return f"sqlite:///{path}"
 
 
 def _fresh_g():
@@ -178,7 +309,7 @@ def committed_app(backend, redis_url, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("committed")
     schema = None
     if backend == "sqlite":
-        url = f"sqlite:///{tmp / 'committed.sqlite3'}"
+        url = migrated_sqlite(tmp / "committed.sqlite3")
     else:
         base = os.environ["IDP_TEST_DATABASE_URL"]
         schema = f"committed_{uuid.uuid4().hex[:12]}"
@@ -187,8 +318,9 @@ def committed_app(backend, redis_url, tmp_path_factory):
             conn.execute(text(f"CREATE SCHEMA {schema}"))
         url = postgres_schema_url(base, schema)
     app = make_test_app(url, tmp / "instance", redis_url)
-    with app.app_context():
-        upgrade()
+    if schema is not None:
+        with app.app_context():
+            upgrade()
     yield app
     with app.app_context():
         db.session.remove()

@@ -5,8 +5,12 @@ from __future__ import annotations
 import re
 import time
 
+from argon2 import PasswordHasher, extract_parameters
+from argon2.profiles import RFC_9106_LOW_MEMORY
+
 from idp.extensions import db
-from idp.models import AuditEvent
+from idp.models import AuditEvent, Credential
+from idp.services.passwords import needs_rehash
 from tests.factories import make_member
 from tests.login_flow import alert_text, csrf_token, enter_password, h1, post_form
 
@@ -82,7 +86,29 @@ def test_unknown_account_gets_the_same_answer_as_a_wrong_password(client, app_ct
     assert "nobody" not in str(event.details)
 
 
-def test_unknown_account_costs_about_the_time_of_a_wrong_password(client, app_ctx):
+def test_passwords_are_hashed_with_the_rfc_9106_low_memory_profile(
+    production_password_hashing, client, app_ctx
+):
+    """Production hashes with argon2id as RFC 9106 §4 recommends for memory-constrained use."""
+    member, password, _key = make_member()
+    stored = db.session.get(Credential, member.id).password_hash
+    assert extract_parameters(stored) == RFC_9106_LOW_MEMORY
+    assert not needs_rehash(stored)
+    # A hash of weaker parameters (as the test suite's own) is replaced at the next login.
+    weak = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash(password)
+    db.session.get(Credential, member.id).password_hash = weak
+    db.session.commit()
+    enter_password(client, member.email, password)
+    db.session.expire_all()
+    assert extract_parameters(db.session.get(Credential, member.id).password_hash) == (
+        RFC_9106_LOW_MEMORY
+    )
+    assert [e.member_id for e in _events("login.password_rehashed")] == [member.id]
+
+
+def test_unknown_account_costs_about_the_time_of_a_wrong_password(
+    production_password_hashing, client, app_ctx
+):
     """The dummy argon2 hash is spent: without it an unknown name answers many times faster."""
     member, _password, _key = make_member()
 

@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from idp.extensions import db
 from idp.models import OutgoingMail
+from tests.conftest import make_test_app
 from tests.factories import make_member
 from tests.login_flow import link_path, mailed_link, post_form
 from tests.oauth.conftest import OAuth
@@ -70,9 +71,17 @@ def test_templates_are_found():
     assert "partner_home.html" in names and "mail/email_code.txt" in names
 
 
+@pytest.fixture(scope="module")
+def loading_app(tmp_path_factory):
+    """The provider's app for loading templates only: no database is used, so its
+    tests run once, not once per backend."""
+    tmp = tmp_path_factory.mktemp("templates")
+    return make_test_app(f"sqlite:///{tmp / 'unused.sqlite3'}", tmp / "instance")
+
+
 @pytest.mark.parametrize("name", sorted(template_files()))
-def test_every_template_compiles(app, name):
-    env = environment_for(name, app)
+def test_every_template_compiles(loading_app, name):
+    env = environment_for(name, loading_app)
     # Loaded by name, so the file is the one the app finds (no template shadows it).
     template = env.get_template(name)
     assert Path(template.filename).resolve() == template_files()[name].resolve()

@@ -13,13 +13,12 @@ from dataclasses import dataclass
 
 import pytest
 from flask import Flask
-from flask_migrate import upgrade
 from werkzeug.serving import make_server
 
 from examples.partner import create_partner_app
 from idp.extensions import db
 from idp.services.demo import seed_demo
-from tests.conftest import make_test_app
+from tests.conftest import make_test_app, migrated_sqlite
 
 pytestmark = pytest.mark.browser
 
@@ -58,12 +57,10 @@ def live_server(tmp_path_factory):
     port = free_port()
     tmp = tmp_path_factory.mktemp("live")
     app = make_test_app(
-        f"sqlite:///{tmp / 'live.sqlite3'}",
+        migrated_sqlite(tmp / "live.sqlite3"),
         tmp / "instance",
         issuer=f"http://127.0.0.1:{port}",
     )
-    with app.app_context():
-        upgrade()
     server, thread = serve(app, port)
     yield LiveServer(app=app, url=f"http://127.0.0.1:{port}")
     server.shutdown()

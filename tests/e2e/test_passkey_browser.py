@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import pyotp
 import pytest
-from flask_migrate import upgrade
 from sqlalchemy import select
 
 from idp.extensions import db
 from idp.models import Passkey, SSOSession
-from tests.conftest import make_test_app
+from tests.conftest import make_test_app, migrated_sqlite
 from tests.e2e.conftest import free_port, serve
 from tests.factories import make_member
 
@@ -28,10 +27,8 @@ def localhost_server(tmp_path_factory):
     port = free_port()
     tmp = tmp_path_factory.mktemp("passkey-live")
     app = make_test_app(
-        f"sqlite:///{tmp / 'live.sqlite3'}", tmp / "instance", issuer=f"http://localhost:{port}"
+        migrated_sqlite(tmp / "live.sqlite3"), tmp / "instance", issuer=f"http://localhost:{port}"
     )
-    with app.app_context():
-        upgrade()
     server, thread = serve(app, port)
     yield app, f"http://localhost:{port}"
     server.shutdown()

@@ -8,11 +8,10 @@ import time
 
 import pyotp
 import pytest
-from flask_migrate import upgrade
 
 from idp.extensions import db
 from idp.services import linked_profiles
-from tests.conftest import make_test_app
+from tests.conftest import make_test_app, migrated_sqlite
 from tests.e2e.conftest import serve
 from tests.factories import make_member
 from tests.live.server import free_port
@@ -27,13 +26,11 @@ def provider(airline, tmp_path_factory):
     issuer = f"http://127.0.0.1:{port}"
     tmp = tmp_path_factory.mktemp("provider")
     app = make_test_app(
-        f"sqlite:///{tmp / 'provider.sqlite3'}",
+        migrated_sqlite(tmp / "provider.sqlite3"),
         tmp / "instance",
         issuer=issuer,
         lhg_providers=(airline.provider_entry(issuer),),
     )
-    with app.app_context():
-        upgrade()
     server, thread = serve(app, port)
     yield app, issuer
     server.shutdown()

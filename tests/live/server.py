@@ -25,7 +25,13 @@ from pathlib import Path
 import requests
 from sqlalchemy import create_engine, text
 
-from tests.conftest import TEST_DATA_KEYS, TEST_SECRET_KEY, make_test_app, postgres_schema_url
+from tests.conftest import (
+    TEST_DATA_KEYS,
+    TEST_SECRET_KEY,
+    make_test_app,
+    migrated_sqlite,
+    postgres_schema_url,
+)
 
 SCRIPT = Path(sys.executable).with_name("mam-idp")
 
@@ -49,7 +55,7 @@ def wait_until_answering(
                 return
         except requests.RequestException:
             pass
-        time.sleep(0.2)
+        time.sleep(0.05)
     raise AssertionError(f"mam-idp {name} did not answer within {timeout} s:\n{output()}")
 
 
@@ -79,7 +85,8 @@ class LiveProvider:
         self._schema = None
         self._app = None
         if backend == "sqlite":
-            self.database_url = f"sqlite:///{tmp / 'live.sqlite3'}"
+            self._sqlite_path = tmp / "live.sqlite3"
+            self.database_url = f"sqlite:///{self._sqlite_path}"
         else:
             self._schema = f"live_{uuid.uuid4().hex[:12]}"
             base = os.environ["IDP_TEST_DATABASE_URL"]
@@ -112,8 +119,21 @@ class LiveProvider:
         )
 
     def migrate(self) -> None:
-        done = self.run("db", "upgrade")
-        assert done.returncode == 0, done.stderr
+        """``mam-idp db upgrade`` for another installation's ``mam-idp``; for this
+        environment's, the same migrations without a process of their own: on SQLite a
+        copy of the database the suite migrated once (``tests.conftest.migrated_sqlite``),
+        on PostgreSQL an upgrade in this process. ``tests/test_cli_script.py`` runs the
+        command itself."""
+        if self.script != SCRIPT:
+            done = self.run("db", "upgrade")
+            assert done.returncode == 0, done.stderr
+        elif self.backend == "sqlite":
+            migrated_sqlite(self._sqlite_path)
+        else:
+            from flask_migrate import upgrade
+
+            with self.app().app_context():
+                upgrade()
 
     def start(self, *command: str, ready_path: str = "/healthz", timeout: float = 60) -> None:
         """Start ``mam-idp COMMAND`` (default: ``serve`` on this port) and wait until it answers."""
