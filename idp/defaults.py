@@ -40,8 +40,7 @@ PUBLIC_DOCUMENT_CACHE_SECONDS = 5 * _MINUTE
 
 #: Lifetime of a ``request_uri`` until a browser first uses it (a setting; RFC 9126 §2.2).
 PUSHED_REQUEST_SECONDS = 60
-#: How long the browser that first used a ``request_uri`` may come back with it (after
-#: logging in, say) until a code is issued for it.
+#: How long the browser that first used a ``request_uri`` may come back with it (after login).
 PUSHED_REQUEST_HOLD_SECONDS = 10 * _MINUTE
 
 # -- the consent step ------------------------------------------------------------------
