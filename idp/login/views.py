@@ -25,7 +25,6 @@ from flask import (
     current_app,
     flash,
     g,
-    jsonify,
     make_response,
     redirect,
     render_template,
@@ -45,7 +44,7 @@ from idp.login.forms import AuthenticationCodeForm, EmailCodeForm, LoginForm, Re
 from idp.models.types import utcnow
 from idp.oauth.authorize.interaction import AUTHORIZE_PATH
 from idp.services import account_links, authentication, branding, second_factor, sso
-from idp.services.authentication import AccountDisabled, LockedOut, LoginRefused
+from idp.services.authentication import LockedOut, LoginRefused
 from idp.services.members import get_member
 from idp.services.second_factor import ResendTooSoon
 from idp.web.guards import DEFAULT_NEXT, safe_next
@@ -349,31 +348,6 @@ def rate_limited(exc):
         return http_error(exc)
     message = _("Too many attempts from your network. Please wait a moment and try again.")
     return _same_page_with(message, 429)
-
-
-@blueprint.errorhandler(AccountDisabled)
-def account_disabled(exc):
-    """An operator disabled the account: every login step ends here, after the password.
-
-    The pending login goes, so no later step of this browser gets further.
-    """
-    sso.clear_pending_login()
-    session.pop(NEXT_KEY, None)
-    message = _disabled_message()
-    if request.endpoint in PASSKEY_STEPS:  # JSON for the script (idp.login.passkey)
-        response = jsonify(
-            {"type": "about:blank", "title": _("Passkey"), "status": 403, "detail": message}
-        )
-        response.status_code = 403
-        response.mimetype = "application/problem+json"
-        return response
-    return _login_page(LoginForm(formdata=None), alert=message, status=403)
-
-
-def _disabled_message() -> str:
-    return _(
-        "Your Miles & More account has been disabled. Please contact the Miles & More service team."
-    )
 
 
 @blueprint.errorhandler(413)

@@ -11,6 +11,10 @@ Rules carried here:
   before anything is checked (see ``idp.services.lockout``).
 - Every failure is an audit event; no audit event carries a password, a code
   or a login name.
+- An account an operator disabled (``member_status``) is refused with
+  ``AccountDisabled`` only after the password was right (so a login name alone
+  tells nobody the account's state), and again when the login would finish
+  (a passkey, a code, an enrolment), for a login under way when it was disabled.
 
 Authentication Method Reference values (RFC 8176 §2) recorded in the session:
 ``pwd`` for the password; ``otp`` for a TOTP code, and also for a recovery code
