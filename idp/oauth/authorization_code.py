@@ -131,7 +131,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         if consent is None or consent.id != row.consent_id:
             raise InvalidGrantError("The member's consent was withdrawn or has expired.")
         member = db.session.get(Member, row.member_id)
-        if member is None or member.disabled_at is not None:
+        if member is None or member.is_disabled:
             raise InvalidGrantError("The member's account is disabled.")
         # The consent may have been narrowed since the code was issued.
         scope = consents.granted_scope(consent, row.scope.split())

@@ -119,7 +119,7 @@ def refuse_disabled(member: Member, step: str) -> None:
     Called only after the member has proved who they are at ``step``.
     """
     db.session.refresh(member, ["disabled_at"])
-    if member.disabled_at is None:
+    if not member.is_disabled:
         return
     audit.record("login.refused_disabled", member_id=member.id, step=step)
     _commit()

@@ -114,10 +114,6 @@ def enable(reference: str, actor: str = "admin") -> StatusChange:
     return StatusChange(member, None, None, 0, 0, notified)
 
 
-def is_disabled(member: Member | None) -> bool:
-    return member is not None and member.disabled_at is not None
-
-
 def _risc_reason(reason: str) -> str | None:
     return reason if reason in RISC_REASONS else None
 

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from idp.extensions import db
-from idp.models import AuditEvent, Credential, Member, SSOSession
+from idp.models import AuditEvent, Client, Credential, Member, PartnerNotification, SSOSession
 from idp.services import sso
 from tests.login_flow import (
     alert_text,
@@ -218,3 +218,20 @@ def test_bad_input_is_refused(oauth, member_id, args, status, error):
     assert json.loads(result.stdout)["error"] == error
     with oauth.app.app_context():
         assert db.session.get(Member, member_id).disabled_at is None
+
+
+def test_partners_get_a_back_channel_logout_for_the_ended_session(oauth, rp, member_id):
+    with oauth.app.app_context():
+        db.session.get(Client, rp.pk).backchannel_logout_uri = "https://partner.example/bcl"
+        db.session.commit()
+    sid = oauth.login(member_id)
+    oauth.tokens(rp, scope=SCOPE)
+    disable(oauth, member_id)
+    with oauth.app.app_context():
+        (queued,) = db.session.scalars(
+            select(PartnerNotification).where(PartnerNotification.kind == "backchannel_logout")
+        ).all()
+        assert queued.url == "https://partner.example/bcl"
+        (ended,) = events(oauth, "session.ended_all", member_id)
+        assert ended.details["reason"] == "account_disabled" and ended.details["count"] == 1
+        assert db.session.get(SSOSession, sid).ended_at is not None
