@@ -1,4 +1,5 @@
-"""``mam-idp members``: create a member, withdraw a member's consent at a partner."""
+"""``mam-idp members``: create a member, withdraw a member's consent at a partner, disable
+and enable an account."""
 
 from __future__ import annotations
 
@@ -115,4 +116,64 @@ def withdraw_consent_command(as_json: bool, member: str, partner_id: str) -> Non
         f"Withdrew {done.consents_withdrawn} consent(s) of member {found.id} at partner "
         f"{partner.name}: {done.tokens_revoked} token(s) revoked, "
         f"{done.notifications_queued} notification(s) queued.",
+    )
+
+
+@members.command("disable", cls=JSONCommand)
+@click.argument("member")
+@click.option(
+    "--reason",
+    required=True,
+    type=click.Choice(["hijacking", "bulk-account", "other"]),
+    help="Why (RISC account-disabled): the account was taken over, is one of many made in "
+    "bulk, or another reason.",
+)
+@json_option
+def disable_member_command(as_json: bool, member: str, reason: str) -> None:
+    """Disable a member account (MEMBER: id, email address or card number).
+
+    Every session of the member ends (partners get back-channel logout), every
+    token is revoked, and partners with a Shared Signals stream get the RISC
+    account-disabled event. The member cannot log in until `members enable`.
+    """
+    from idp.services import member_status
+
+    done = member_status.disable(member, reason)
+    emit(
+        as_json,
+        {
+            "member_id": done.member.id,
+            "disabled": True,
+            "reason": reason,
+            "disabled_at": done.disabled_at.isoformat(),
+            "sessions_ended": done.sessions_ended,
+            "tokens_revoked": done.tokens_revoked,
+            "partners_notified": done.partners_notified,
+        },
+        f"Disabled member {done.member.id} ({reason}): {done.sessions_ended} session(s) ended, "
+        f"{done.tokens_revoked} token(s) revoked, {done.partners_notified} partner event(s) "
+        "queued.",
+    )
+
+
+@members.command("enable", cls=JSONCommand)
+@click.argument("member")
+@json_option
+def enable_member_command(as_json: bool, member: str) -> None:
+    """Enable a disabled member account again (MEMBER: id, email address or card number).
+
+    The member can log in again; revoked tokens stay revoked. Partners with a
+    Shared Signals stream get the RISC account-enabled event.
+    """
+    from idp.services import member_status
+
+    done = member_status.enable(member)
+    emit(
+        as_json,
+        {
+            "member_id": done.member.id,
+            "disabled": False,
+            "partners_notified": done.partners_notified,
+        },
+        f"Enabled member {done.member.id}: {done.partners_notified} partner event(s) queued.",
     )

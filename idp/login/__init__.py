@@ -4,4 +4,12 @@ from flask import Blueprint
 
 blueprint = Blueprint("login", __name__)
 
-from idp.login import language, logout, passkey, recovery, upstream, views  # noqa: E402, F401  (attach the routes)
+from idp.login import (  # noqa: E402, F401  (attach the routes)
+    disabled,
+    language,
+    logout,
+    passkey,
+    recovery,
+    upstream,
+    views,
+)

@@ -61,6 +61,10 @@ class Member(db.Model):
     miles_balance: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    #: When an operator disabled the account (``idp.services.member_status``); None when usable.
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The RISC 1.0 §2.3 ``reason`` it was disabled for: hijacking, bulk-account or other.
+    disabled_reason: Mapped[str | None] = mapped_column(String(16))
 
     cards: Mapped[list[CardNumber]] = relationship(
         back_populates="member", order_by="CardNumber.issued_at", cascade="all, delete-orphan"
@@ -74,6 +78,10 @@ class Member(db.Model):
     @property
     def current_card(self) -> CardNumber | None:
         return next((card for card in self.cards if card.replaced_at is None), None)
+
+    @property
+    def is_disabled(self) -> bool:
+        return self.disabled_at is not None
 
     @property
     def name(self) -> str:

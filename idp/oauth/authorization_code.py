@@ -130,6 +130,9 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         consent = consents.current_consent(row.member_id, client)
         if consent is None or consent.id != row.consent_id:
             raise InvalidGrantError("The member's consent was withdrawn or has expired.")
+        member = db.session.get(Member, row.member_id)
+        if member is None or member.is_disabled:
+            raise InvalidGrantError("The member's account is disabled.")
         # The consent may have been narrowed since the code was issued.
         scope = consents.granted_scope(consent, row.scope.split())
         unlimited_public = dpop_token.needs_bound_refresh(client, consent, scope)
@@ -138,7 +141,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
                 client,
                 self.GRANT_TYPE,
                 scope=scope,
-                member=db.session.get(Member, row.member_id),
+                member=member,
                 consent=consent,
                 code=row,
                 authentication=Authentication(row.auth_time, row.amr, row.acr, row.sid),

@@ -67,6 +67,9 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         member = db.session.get(Member, row.member_id) if row.member_id else None
         if consent is None or member is None:
             raise InvalidGrantError("The refresh token belongs to no member's consent.")
+        if member.is_disabled:
+            # Disabling revoked the token already; this holds for one refreshed meanwhile.
+            raise InvalidGrantError("The member's account is disabled.")
         if not consents.covers_issued_tokens(consent, utcnow()):
             raise InvalidGrantError("The refresh token has expired or was revoked.")
         requested = (self.request.payload.scope or row.scope).split()

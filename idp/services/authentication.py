@@ -11,6 +11,10 @@ Rules carried here:
   before anything is checked (see ``idp.services.lockout``).
 - Every failure is an audit event; no audit event carries a password, a code
   or a login name.
+- An account an operator disabled (``member_status``) is refused with
+  ``AccountDisabled`` only after the password was right (so a login name alone
+  tells nobody the account's state), and again when the login would finish
+  (a passkey, a code, an enrolment), for a login under way when it was disabled.
 
 Authentication Method Reference values (RFC 8176 §2) recorded in the session:
 ``pwd`` for the password; ``otp`` for a TOTP code, and also for a recovery code
@@ -46,6 +50,18 @@ class LoginRefused(ServiceError):
     """Wrong login name or password, or a wrong code: deliberately no more precise."""
 
     code = "login_refused"
+
+
+class AccountDisabled(ServiceError):
+    """An operator disabled the account (``member_status``): said only once the password
+    (or the mailed link and the second factor) proved the member, so no one learns it
+    from a login name alone."""
+
+    code = "account_disabled"
+
+    def __init__(self, member_id: str):
+        super().__init__("The account is disabled.")
+        self.member_id = member_id
 
 
 class LockedOut(ServiceError):
@@ -93,7 +109,21 @@ def check_password(login: str, password: str) -> Member:
         credential.password_hash = hash_password(password)
         audit.record("login.password_rehashed", member_id=member_id)
     _commit()
+    refuse_disabled(member, step="password")
     return member
+
+
+def refuse_disabled(member: Member, step: str) -> None:
+    """Raise ``AccountDisabled`` (audited, committed) when an operator disabled the account.
+
+    Called only after the member has proved who they are at ``step``.
+    """
+    db.session.refresh(member, ["disabled_at"])
+    if not member.is_disabled:
+        return
+    audit.record("login.refused_disabled", member_id=member.id, step=step)
+    _commit()
+    raise AccountDisabled(member.id)
 
 
 def check_second_factor(member: Member, factor: SecondFactor, code: str) -> str:
@@ -158,8 +188,11 @@ def _commit() -> None:
 def finish_login(member: Member, amr: list[str]) -> SSOSession:
     """Both factors passed: clear the failure record and start the SSO session (commits).
 
+    An account disabled while the login was under way is refused (``AccountDisabled``).
+
     A language chosen on this browser before logging in becomes the member's preference.
     """
+    refuse_disabled(member, step="finish")
     lockout.clear(lockout.member_key(member.id))
     language.adopt_browser_choice(member)
     return sso.start_session(member, amr)

@@ -91,8 +91,8 @@ def reset_password(
     """Set the new password through the link. Commits once, everything or nothing.
 
     Raises ``LinkNotValid`` / ``LinkGone`` (the link), ``InvalidInput`` (the
-    password rules), ``LoginRefused`` / ``LockedOut`` (the second factor).
-    Checked in that order; the password is set only after all of them passed.
+    password rules), ``LoginRefused`` / ``LockedOut`` (the second factor),
+    ``AccountDisabled`` (an operator disabled the account). Checked in that order; the password is set only after all of them passed.
     """
     found = open_reset_link(token)
     member = found.member
@@ -102,6 +102,8 @@ def reset_password(
             raise ValueError(f"a reset needs a second factor of {RESET_FACTORS}")
         method = authentication.check_second_factor(member, factor, code)
         audit.record("password_reset.second_factor_passed", member_id=member.id, method=method)
+    # The link (and the second factor) proved the member: now the account's state may be told.
+    authentication.refuse_disabled(member, step="password_reset")
     # argon2 before the claim, so no transaction waits for the hash.
     password_hash = hash_password(new_password)
     account_links.claim(found.link)

@@ -44,14 +44,25 @@ TOKEN_REVOKED = "https://schemas.openid.net/secevent/oauth/event-type/token-revo
 #: OpenID CAEP 1.0 §3.1 and §3.2.
 SESSION_REVOKED = "https://schemas.openid.net/secevent/caep/event-type/session-revoked"
 TOKEN_CLAIMS_CHANGE = "https://schemas.openid.net/secevent/caep/event-type/token-claims-change"
-#: OpenID RISC 1.0 §2.2.
+#: OpenID RISC 1.0 §2.2, §2.3 and §2.4.
 ACCOUNT_PURGED = "https://schemas.openid.net/secevent/risc/event-type/account-purged"
+ACCOUNT_DISABLED = "https://schemas.openid.net/secevent/risc/event-type/account-disabled"
+ACCOUNT_ENABLED = "https://schemas.openid.net/secevent/risc/event-type/account-enabled"
 #: Appended to the issuer: the provider's own consent events.
 CONSENT_REVOKED_PATH = "/secevent/consent-revoked"
 CONSENT_PAUSED_PATH = "/secevent/consent-paused"
 CONSENT_RESUMED_PATH = "/secevent/consent-resumed"
 #: Event types only a stream receives; a bare ``security_event_uri`` gets what it always did.
-STREAM_ONLY = frozenset({SESSION_REVOKED, ACCOUNT_PURGED, VERIFICATION, STREAM_UPDATED})
+STREAM_ONLY = frozenset(
+    {
+        SESSION_REVOKED,
+        ACCOUNT_PURGED,
+        ACCOUNT_DISABLED,
+        ACCOUNT_ENABLED,
+        VERIFICATION,
+        STREAM_UPDATED,
+    }
+)
 #: The JWS algorithm of every SET: the client's ID token algorithm, as the outbox signs.
 DEFAULT_ALG = "RS256"
 
@@ -71,6 +82,8 @@ def events_supported() -> list[str]:
         TOKEN_CLAIMS_CHANGE,
         SESSION_REVOKED,
         ACCOUNT_PURGED,
+        ACCOUNT_DISABLED,
+        ACCOUNT_ENABLED,
         provider_event(CONSENT_REVOKED_PATH),
         provider_event(CONSENT_PAUSED_PATH),
         provider_event(CONSENT_RESUMED_PATH),

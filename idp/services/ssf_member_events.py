@@ -15,8 +15,11 @@
   client with a standing consent when the deletion began is told, before the
   personal data goes (a partner whose consent ended earlier hears nothing).
 
-The provider has no operator action that disables a member, so RISC
-``account-disabled`` is not emitted (nor listed in ``events_supported``).
+- RISC 1.0 §2.3 ``account-disabled`` and §2.4 ``account-enabled``: an
+  operator disabled the account (``member_status``), with the RISC ``reason``
+  (``hijacking`` or ``bulk-account``) when it is one of those, or enabled it
+  again; for every client with a standing consent, as for ``account-purged``.
+
 Everything is queued in the caller's transaction through
 ``ssf_events.publish``, which drops it for clients without a stream.
 """
@@ -127,6 +130,28 @@ def account_purged(member: Member, client_ids: list[int]) -> int:
 
         def events(subject, now):
             return {ssf_events.ACCOUNT_PURGED: {"subject": subject, "event_timestamp": now}}
+
+        queued += ssf_events.publish(client, member_event_claims(client, member, events))
+    return queued
+
+
+def account_disabled(member: Member, client_ids: list[int], reason: str | None) -> int:
+    """RISC ``account-disabled`` to each of these clients that has a stream."""
+    body = {"reason": reason} if reason else {}
+    return _account_event(member, client_ids, ssf_events.ACCOUNT_DISABLED, body)
+
+
+def account_enabled(member: Member, client_ids: list[int]) -> int:
+    """RISC ``account-enabled`` to each of these clients that has a stream."""
+    return _account_event(member, client_ids, ssf_events.ACCOUNT_ENABLED, {})
+
+
+def _account_event(member: Member, client_ids: list[int], event_type: str, body: dict) -> int:
+    queued = 0
+    for client in _stream_clients(client_ids):
+
+        def events(subject, now):
+            return {event_type: {"subject": subject, "event_timestamp": now, **body}}
 
         queued += ssf_events.publish(client, member_event_claims(client, member, events))
     return queued

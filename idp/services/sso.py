@@ -120,8 +120,13 @@ def end_session(reason: str = "logout") -> SSOSession | None:
     return sso
 
 
-def end_member_sessions(member_id: str, reason: str, except_sid: str | None = None) -> int:
-    """End every live session of a member (password change, account deletion, admin)."""
+def end_member_sessions(
+    member_id: str, reason: str, except_sid: str | None = None, commit: bool = True
+) -> int:
+    """End every live session of a member (password change, account deletion, admin).
+
+    ``commit=False`` leaves the commit to a caller whose transaction does more.
+    """
     statement = (
         update(SSOSession)
         .where(SSOSession.member_id == member_id, SSOSession.ended_at.is_(None))
@@ -133,7 +138,8 @@ def end_member_sessions(member_id: str, reason: str, except_sid: str | None = No
     ended = len(ended_sids)
     audit.record("session.ended_all", member_id=member_id, reason=reason, count=ended)
     backchannel_logout.queue_logout(member_id, ended_sids, reason)
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return ended
 
 
