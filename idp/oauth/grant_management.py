@@ -25,6 +25,7 @@ is then unknown (404).
 from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
+from werkzeug.routing import PathConverter
 
 from idp.catalog import GRANT_MANAGEMENT_QUERY, GRANT_MANAGEMENT_REVOKE
 from idp.errors import render_oauth_error
@@ -37,6 +38,20 @@ from idp.web.limits import api_rate_limit
 blueprint = Blueprint("grants", __name__)
 #: Relative to the issuer: ``grant_management_endpoint`` in discovery (§7.1).
 ENDPOINT_PATH = "/oauth/grants"
+
+
+class AnyGrantId(PathConverter):
+    """Whatever follows the endpoint's path, line breaks included (the ``path`` converter
+    stops at one), so every malformed ``grant_id`` gets this API's 404 ``invalid_grant_id``
+    rather than the generic not-found problem."""
+
+    regex = r"[\s\S]+"
+    part_isolating = False
+
+
+@blueprint.record_once
+def _register_converter(state) -> None:
+    state.app.url_map.converters["any_grant_id"] = AnyGrantId
 
 
 def _unknown() -> Response:
@@ -53,7 +68,7 @@ def _held_grant(grant_id: str):
         return None
 
 
-@blueprint.get(ENDPOINT_PATH + "/<path:grant_id>")
+@blueprint.get(ENDPOINT_PATH + "/<any_grant_id:grant_id>")
 @limiter.limit(api_rate_limit)
 @require_bearer(GRANT_MANAGEMENT_QUERY, member=False, no_credentials_error="invalid_token")
 def query_grant(grant_id: str):
@@ -64,7 +79,7 @@ def query_grant(grant_id: str):
     return no_store(jsonify(grant_management.describe(consent)))
 
 
-@blueprint.delete(ENDPOINT_PATH + "/<path:grant_id>")
+@blueprint.delete(ENDPOINT_PATH + "/<any_grant_id:grant_id>")
 @limiter.limit(api_rate_limit)
 @require_bearer(GRANT_MANAGEMENT_REVOKE, member=False, no_credentials_error="invalid_token")
 def revoke_grant(grant_id: str):
