@@ -259,3 +259,21 @@ def other_app(committed_app, redis_url, tmp_path_factory):
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture
+def client_key():
+    """The RSA key of a ``private_key_jwt`` client (RFC 7523), made for the test."""
+    from joserfc.jwk import RSAKey
+
+    return RSAKey.generate_key(2048, parameters={"kid": "client-1"}, private=True)
+
+
+@pytest.fixture
+def jwt_rp(oauth, client_key):
+    """A confidential client that authenticates with ``private_key_jwt`` and ``client_key``."""
+    return oauth.client(
+        scope="openid offline_access",
+        token_endpoint_auth_method="private_key_jwt",
+        jwks={"keys": [client_key.as_dict(private=False)]},
+    )

@@ -174,22 +174,6 @@ def test_discovery_names_the_endpoint(client):
     assert metadata["request_uri_parameter_supported"] is False
 
 
-@pytest.fixture
-def client_key():
-    from joserfc.jwk import RSAKey
-
-    return RSAKey.generate_key(2048, parameters={"kid": "par-1"}, private=True)
-
-
-@pytest.fixture
-def jwt_rp(oauth, client_key):
-    return oauth.client(
-        scope="openid offline_access",
-        token_endpoint_auth_method="private_key_jwt",
-        jwks={"keys": [client_key.as_dict(private=False)]},
-    )
-
-
 def test_the_pushed_parameters_are_ciphertext_at_rest(oauth, rp, app):
     assert push(oauth, rp, login_hint="anna@example.com").status_code == 201
     with app.app_context():

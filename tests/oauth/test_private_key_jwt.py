@@ -14,20 +14,6 @@ from tests.oauth.conftest import ISSUER
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 
-@pytest.fixture
-def client_key():
-    return RSAKey.generate_key(2048, parameters={"kid": "client-1"}, private=True)
-
-
-@pytest.fixture
-def jwt_rp(oauth, client_key):
-    return oauth.client(
-        scope="openid offline_access",
-        token_endpoint_auth_method="private_key_jwt",
-        jwks={"keys": [client_key.as_dict(private=False)]},
-    )
-
-
 def assertion(rp, key, alg="RS256", **overrides):
     now = int(time.time())
     claims = {
