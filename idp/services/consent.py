@@ -94,6 +94,9 @@ class ConsentRequest:
     optional_claims: tuple[str, ...] = ()
     #: "Allow access without time limit" may be chosen (``offers_unlimited``).
     unlimited_offered: bool = False
+    #: The decision replaces a standing consent (``grant_management_action`` create or
+    #: replace, Grant Management §5.2): what the member allows now is the whole consent.
+    replaces_standing: bool = False
 
 
 @dataclass(frozen=True)
@@ -230,7 +233,8 @@ def consent_request(
     requested = list(dict.fromkeys(requested))
     asked = data_scopes(requested)
     required = required_scopes(client.purposes) & asked
-    standing = None if fresh else current_consent(member_id, client)
+    previous = current_consent(member_id, client)
+    standing = None if fresh else previous
     offline = OFFLINE_SCOPE in requested
     standing_scopes = standing.scopes if standing is not None else set()
     return ConsentRequest(
@@ -246,6 +250,7 @@ def consent_request(
             if scope_of_claim(name) not in standing_scopes
         ),
         unlimited_offered=offers_unlimited(client, offline, key_bound),
+        replaces_standing=fresh and previous is not None,
     )
 
 

@@ -54,6 +54,8 @@ class Screen:
     #: Where the data goes: the host of the redirect URI (``branding.domain_for``).
     domain: str | None
     lead: str
+    #: Said when the decision replaces a standing consent (``ConsentRequest.replaces_standing``).
+    replacement_note: str | None
     identity: str
     #: Said once above the items when some are optional.
     optional_note: str | None
@@ -68,7 +70,8 @@ class Screen:
     purposes: list[str]
 
     def lines(self) -> list[str]:
-        lines = [self.partner_name, self.domain or "", self.category, self.lead, self.identity]
+        lines = [self.partner_name, self.domain or "", self.category, self.lead]
+        lines += [self.replacement_note or "", self.identity]
         lines.append(self.optional_note or "")
         for group in self.groups:
             lines += [group.title, group.basis]
@@ -124,6 +127,13 @@ def build(plan: ConsentRequest, redirect_uri: str | None = None) -> Screen:
         lead=_(
             "%(client)s would like to use your Miles & More account.", client=client.client_name
         ),
+        replacement_note=_(
+            "%(partner)s asks you to decide again: what you allow now replaces what you "
+            "allowed before.",
+            partner=partner.name,
+        )
+        if plan.replaces_standing
+        else None,
         identity=str(SCOPE_TEXTS["openid"]),
         optional_note=_(
             "Items marked optional are yours to choose: untick any you do not want to share."
