@@ -15,8 +15,8 @@ from flask_babel import gettext as _
 from clients import blueprint
 from clients.forms import ClientForm, FormError, RotateSecretForm
 from clients.refusals import form_field, message_for
-from clients.views import STATUS_TEXTS, not_theirs, portal_page, status_code_of
-from idp.services import approval, invitations, registration
+from clients.views import STATUS_TEXTS, STREAM_STATUS_TEXTS, not_theirs, portal_page, status_code_of
+from idp.services import approval, invitations, registration, ssf_console
 from idp.services.client_metadata import ClientRequest
 from idp.services.errors import ServiceError
 from idp.web.forms import ConfirmForm
@@ -96,6 +96,8 @@ def client_page(client, form=None, rotate_form=None, alert=None, status=200):
         confirm_form=ConfirmForm(),
         status_texts=STATUS_TEXTS,
         uses_secret=client.client_secret_hash is not None,
+        ssf_stream=ssf_console.for_client(client),
+        stream_status_texts=STREAM_STATUS_TEXTS,
         alert=alert,
     ), status
 

@@ -30,6 +30,12 @@ STATUS_TEXTS = {
     "approved": _l("Approved"),
     "rejected": _l("Rejected"),
 }
+#: A Shared Signals stream's status (OpenID SSF 1.0 §8.1.2).
+STREAM_STATUS_TEXTS = {
+    "enabled": _l("Enabled"),
+    "paused": _l("Paused"),
+    "disabled": _l("Disabled"),
+}
 
 
 @blueprint.before_request

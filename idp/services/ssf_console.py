@@ -6,12 +6,13 @@ delivery method and endpoint, the status, the last delivery (the last push the
 receiver accepted, or its last poll), the failed pushes (being retried or
 abandoned, in the partner notification outbox), the SETs waiting in the stream
 (for a poll, or held by a pause) and the last error: the last failed push's,
-or what a poll receiver reported.
+or what a poll receiver reported. ``for_client`` is the same figures for one
+client, as the developer portal shows them to the partner.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -19,6 +20,7 @@ from sqlalchemy import func, select
 from idp.extensions import db
 from idp.models import Client, PartnerNotification, SsfEvent, SsfStream
 from idp.models.ssf import POLL, PUSH
+from idp.services.ssf_events import events_delivered
 
 
 @dataclass
@@ -34,6 +36,9 @@ class StreamState:
     failures: int
     waiting: int
     last_error: str | None
+    #: SSF §8.1.1: what the receiver asked for, and what of it this transmitter sends.
+    events_requested: list[str] = field(default_factory=list)
+    events_delivered: list[str] = field(default_factory=list)
 
     @property
     def polled(self) -> bool:
@@ -97,6 +102,8 @@ def _configured(client: Client, stream: SsfStream) -> StreamState:
         failures=failures,
         waiting=waiting or 0,
         last_error=error,
+        events_requested=list(stream.events_requested or []),
+        events_delivered=events_delivered(stream),
     )
 
 
@@ -114,3 +121,13 @@ def for_partner(partner_id: str) -> list[StreamState]:
         _implicit(client) if stream is None else _configured(client, stream)
         for client, stream in rows
     ]
+
+
+def for_client(client: Client) -> StreamState | None:
+    """The client's stream, its implicit push stream, or None when it has neither."""
+    stream = db.session.scalar(select(SsfStream).where(SsfStream.client_id == client.id))
+    if stream is not None:
+        return _configured(client, stream)
+    if client.security_event_uri:
+        return _implicit(client)
+    return None
