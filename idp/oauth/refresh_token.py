@@ -59,11 +59,13 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
 
     def create_token_response(self):
         row: Token = self.request.refresh_token
+        # The consent first, then the token: the order every withdrawal, deletion and
+        # Stop sharing locks them in, so a refresh racing one of them waits for it
+        # instead of deadlocking with it. Held until the commit: a change committed
+        # meanwhile applies to this very refresh.
+        consent = consents.locked_consent(row.consent_id) if row.consent_id else None
         if not tokens.claim_refresh_token(row):
             self._reused(row)
-        # Read again after the claim, and held until the commit: a Stop sharing, a
-        # pause or a withdrawal committed meanwhile applies to this very refresh.
-        consent = consents.locked_consent(row.consent_id) if row.consent_id else None
         member = db.session.get(Member, row.member_id) if row.member_id else None
         if consent is None or member is None:
             raise InvalidGrantError("The refresh token belongs to no member's consent.")
