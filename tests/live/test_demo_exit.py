@@ -11,9 +11,7 @@ with status 0; the notification stays in the outbox for ``mam-idp worker``.
 from __future__ import annotations
 
 import signal
-import socket
 import sqlite3
-import threading
 import time
 
 import pytest
@@ -22,48 +20,12 @@ import requests
 from tests.live.journey import allow, log_in
 from tests.live.server import SCRIPT, end_process_group, live_demo
 from tests.login_flow import csrf_token, totp_code
+from tests.receiver import SlowReceiver
 
 pytestmark = pytest.mark.skipif(not SCRIPT.exists(), reason="mam-idp is not installed")
 
 #: Seconds the demo may take from Ctrl+C to its exit (the grace it gives a delivery is 2 s).
 EXIT_WITHIN = 8
-
-
-class SlowReceiver:
-    """An HTTP endpoint that reads a request and answers a byte every half second, never done."""
-
-    def __init__(self):
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}/events"
-        self.reached = threading.Event()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-
-    def __enter__(self) -> SlowReceiver:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._listener.close()
-        self._thread.join(5)
-
-    def _serve(self) -> None:
-        try:
-            connection, _ = self._listener.accept()
-        except OSError:
-            return
-        with connection:
-            connection.recv(65536)
-            self.reached.set()
-            answer = b"HTTP/1.1 200 OK\r\n" + b"X-Slow: yes\r\n" * 90
-            for byte in answer:
-                if self._stop.wait(0.5):
-                    return
-                try:
-                    connection.sendall(bytes([byte]))
-                except OSError:
-                    return
 
 
 def test_ctrl_c_stops_the_demo_while_a_notification_to_a_slow_partner_is_under_way(tmp_path):
