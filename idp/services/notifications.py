@@ -118,6 +118,8 @@ class Dispatcher:
         self._threads: list[threading.Thread] = []
         self._timers: set[threading.Timer] = set()
         self._closed = False
+        #: Set by ``close()``: a delivery thread leaves the rest of its ids due.
+        self._abandon = False
 
     def submit(self, ids: list[int], delay: float = 0.0) -> None:
         with self._lock:
@@ -144,17 +146,18 @@ class Dispatcher:
             self._timers.discard(threading.current_thread())
         self.submit(ids)
 
-    def close(self, timeout: float | None = None) -> bool:
-        """Cancel waiting retries, drop what is queued (the rows stay due), and wait
-        at most ``timeout`` seconds (``None``: as long as it takes) for the
-        deliveries under way. True when none is left running."""
+    def close(self, timeout: float | None = None, finish_queued: bool = False) -> bool:
+        """Cancel waiting retries, drop what is queued (the rows stay due) unless
+        ``finish_queued``, and wait at most ``timeout`` seconds (``None``: as long
+        as it takes) for the deliveries under way. True when none is left running."""
         with self._lock:
             self._closed = True
+            self._abandon = not finish_queued
             timers, self._timers = self._timers, set()
             threads, self._threads = self._threads, []
         for timer in timers:
             timer.cancel()
-        while True:
+        while not finish_queued:
             try:
                 self._jobs.get_nowait()
             except Empty:
@@ -176,7 +179,7 @@ class Dispatcher:
     def _run(self, ids: list[int]) -> None:
         with self.app.app_context():
             for notification_id in ids:
-                if self._closed:
+                if self._abandon:
                     return  # the rest stays due in the outbox
                 try:
                     outcome = delivery.deliver(notification_id)
@@ -199,14 +202,15 @@ def dispatcher(app: Flask) -> Dispatcher:
     return existing
 
 
-def stop_delivery(app: Flask, timeout: float) -> bool:
+def stop_delivery(app: Flask, timeout: float, finish_queued: bool = False) -> bool:
     """Close the application's dispatcher, if it ever started, waiting at most ``timeout`` s.
 
-    For a serving process that stops: what is not sent by then stays due in the
-    outbox. True when no delivery was left running.
+    For a process that stops: a server drops what is queued, a command that
+    queued notifications lets them be tried (``finish_queued``); what is not sent
+    by then stays due in the outbox. True when no delivery was left running.
     """
     existing = app.extensions.get("partner_notifications")
-    return existing.close(timeout) if existing is not None else True
+    return existing.close(timeout, finish_queued) if existing is not None else True
 
 
 @event.listens_for(Session, "after_commit")
