@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
 from dataclasses import replace
 from urllib.parse import urlsplit
 
@@ -32,6 +33,7 @@ from werkzeug.serving import make_server
 
 from idp.config import Settings, check_providers, load_settings
 from idp.extensions import db
+from idp.services import notifications
 from idp.services.demo import DemoSeed, seed_demo
 from idp.services.demo_airline import AIRLINE, AirlineSeed, seed_airline
 
@@ -42,6 +44,10 @@ AIRLINE_PORT = 5002
 #: The airline instance's folder inside the provider's instance folder.
 AIRLINE_FOLDER = "lufthansa-id"
 TOTP_ISSUER = "Miles & More"
+#: How often the servers look for a stop request (seconds); Ctrl+C takes about that long.
+POLL_INTERVAL = 0.1
+#: Seconds partner notifications under way get to finish after Ctrl+C.
+SHUTDOWN_GRACE = 2.0
 
 
 def run_demo(
@@ -202,18 +208,43 @@ def serve_demo(
             f"{'/'.join(str(p) for p in [port, partner_port, *(p for _, p in extra)])}?"
         ) from exc
     threads = [
-        threading.Thread(target=server.serve_forever, daemon=True, name=f"demo-{i}")
+        threading.Thread(
+            target=server.serve_forever,
+            kwargs={"poll_interval": POLL_INTERVAL},
+            daemon=True,
+            name=f"demo-{i}",
+        )
         for i, server in enumerate(servers[1:], start=1)
     ]
     for thread in threads:
         thread.start()
     click.echo("Serving; press Ctrl+C to stop.", err=True)
     try:
-        servers[0].serve_forever()
+        servers[0].serve_forever(poll_interval=POLL_INTERVAL)
     except KeyboardInterrupt:
         pass
     finally:
-        for server in servers[1:]:
-            server.shutdown()
-        for server in servers:
-            server.server_close()
+        stop_demo(servers, [provider, *(other for other, _ in extra)])
+
+
+def stop_demo(servers: list, apps: list[Flask], grace: float = SHUTDOWN_GRACE) -> None:
+    """Stop serving at once, then give partner notifications under way ``grace`` seconds.
+
+    The listening sockets close first, so that nothing new arrives and a request
+    one site makes to another is refused instead of waiting. Request threads are
+    daemon threads (werkzeug's), and so are the notification delivery threads:
+    exiting never waits for a browser's idle connection or for a partner that does
+    not answer. Notifications not sent by then stay due in the outbox, for
+    ``mam-idp worker``.
+    """
+    for server in servers[1:]:
+        server.shutdown()
+    for server in servers:
+        server.server_close()
+    deadline = time.monotonic() + grace
+    for app in apps:
+        if not notifications.stop_delivery(app, max(0.0, deadline - time.monotonic())):
+            click.echo(
+                "Partner notifications not yet sent stay in the outbox for mam-idp worker.",
+                err=True,
+            )

@@ -36,6 +36,8 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 DEFAULT_WORKERS = 2
 DEFAULT_THREADS = 8
+#: Seconds a stopping worker gives the partner notifications it is delivering.
+DELIVERY_GRACE = 2.0
 
 
 class ServerLog(Logger):
@@ -88,7 +90,23 @@ def server_options(host: str, port: int, workers: int, threads: int, timeout: in
         "secure_scheme_headers": {},
         # gunicorn's own lines (workers booting, timeouts) as JSON, like the application's.
         "logconfig_dict": LOGGING,
+        "worker_exit": stop_delivery,
     }
+
+
+def stop_delivery(_server, worker) -> None:
+    """In a worker that stops: partner notifications under way get ``DELIVERY_GRACE``
+    seconds; the rest stays due in the outbox, for ``mam-idp worker``.
+
+    The delivery threads are daemon threads, so the worker exits after that even
+    when a partner does not answer, well within gunicorn's graceful timeout.
+    """
+    app = getattr(worker, "wsgi", None)
+    if isinstance(app, Flask):
+        # Imported here: the arbiter must not load the models (nor prometheus_client).
+        from idp.services.notifications import stop_delivery as close
+
+        close(app, DELIVERY_GRACE)
 
 
 LOGGING = {

@@ -96,3 +96,40 @@ def running_receiver():
             box["receiver"].hold.set()
         server.shutdown()
         thread.join(timeout=5)
+
+
+class SlowReceiver:
+    """An HTTP endpoint that reads a request and answers a byte every half second, never done."""
+
+    def __init__(self):
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}/events"
+        self.reached = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def __enter__(self) -> SlowReceiver:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._listener.close()
+        self._thread.join(5)
+
+    def _serve(self) -> None:
+        try:
+            connection, _ = self._listener.accept()
+        except OSError:
+            return
+        with connection:
+            connection.recv(65536)
+            self.reached.set()
+            answer = b"HTTP/1.1 200 OK\r\n" + b"X-Slow: yes\r\n" * 90
+            for byte in answer:
+                if self._stop.wait(0.5):
+                    return
+                try:
+                    connection.sendall(bytes([byte]))
+                except OSError:
+                    return

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import replace
 from datetime import timedelta
 
@@ -194,3 +195,31 @@ def test_a_dispatcher_retry_fires_after_its_delay(app, monkeypatch):
     dispatcher.submit([1], delay=0.05)
     assert fired.wait(5)
     dispatcher.close()
+
+
+def test_closing_a_dispatcher_waits_a_bounded_time_and_drops_what_is_queued(app, monkeypatch):
+    dispatcher = notifications.Dispatcher(app)
+    release = threading.Event()
+    ran = []
+
+    def slow_run(ids):
+        ran.append(ids)
+        release.wait(10)
+
+    monkeypatch.setattr(dispatcher, "_run", slow_run)
+    for i in range(notifications.WORKERS + 2):
+        dispatcher.submit([i])
+    deadline = time.monotonic() + 5
+    while len(ran) < notifications.WORKERS and time.monotonic() < deadline:
+        time.sleep(0.01)
+    threads = list(dispatcher._threads)
+    # Daemon threads: a process that exits does not wait for a slow partner.
+    assert threads and all(t.daemon for t in threads)
+    started = time.monotonic()
+    assert dispatcher.close(timeout=0.2) is False
+    assert time.monotonic() - started < 2
+    release.set()
+    for thread in threads:
+        thread.join(5)
+    # The two that waited in the queue were never taken: they stay due in the outbox.
+    assert sorted(ids[0] for ids in ran) == list(range(notifications.WORKERS))

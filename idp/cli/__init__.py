@@ -15,7 +15,7 @@ import sys
 
 import click
 from flask import Flask
-from flask.cli import FlaskGroup
+from flask.cli import FlaskGroup, ScriptInfo
 
 from idp.app import create_app
 from idp.cli.output import EXIT_CONFIG, emit_error
@@ -34,6 +34,22 @@ def _create_app(*_args, **_kwargs) -> Flask:
         raise SystemExit(EXIT_CONFIG) from None
 
 
+#: Seconds a command waits, before it exits, for the partner notifications it queued.
+NOTIFICATION_WAIT = 15.0
+
+
+def _send_queued_notifications(ctx: click.Context) -> None:
+    """A command that queued notifications tries them before the process exits (the
+    delivery threads are daemon threads); what is not sent stays in the outbox."""
+    app = getattr(ctx.find_object(ScriptInfo), "_loaded_app", None)
+    if app is not None:
+        from idp.services.notifications import stop_delivery
+
+        stop_delivery(app, NOTIFICATION_WAIT, finish_queued=True)
+
+
 @click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """Login with Miles & More: administer the identity provider."""
+    ctx.call_on_close(lambda: _send_queued_notifications(ctx))

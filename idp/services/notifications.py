@@ -4,9 +4,9 @@ A notification is queued (``queue``) in the same transaction as the event it
 reports (a session ending, a consent withdrawal), so it exists exactly when the
 event does. Delivery happens after that transaction commits, in a small pool of
 background threads (``Dispatcher``), so a slow or failing partner never holds
-up a member; what is left over (a restart, a long outage) is sent by
-``mam-idp worker``, which polls the outbox continuously, or once by
-``mam-idp notifications send``.
+up a member, nor a process that stops; what is left over (a restart, a long
+outage) is sent by ``mam-idp worker``, which polls the outbox continuously, or
+once by ``mam-idp notifications send``.
 
 How a single attempt claims, signs, posts and records a row lives in
 ``idp.services.notification_delivery``; its public names are importable from
@@ -18,7 +18,8 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from concurrent.futures import ThreadPoolExecutor
+import time
+from queue import Empty, SimpleQueue
 
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import event
@@ -53,6 +54,7 @@ __all__ = [
     "due_ids",
     "queue",
     "sign",
+    "stop_delivery",
 ]
 
 log = logging.getLogger(__name__)
@@ -98,19 +100,26 @@ def queue(
 
 
 class Dispatcher:
-    """A lazily started thread pool per application that delivers and retries.
+    """A lazily started pool of delivery threads per application that delivers and retries.
 
-    Retries wait on daemon timers, so a process that exits leaves them to
-    ``mam-idp worker`` instead of waiting for them. ``close()`` stops it: no
-    timer fires and nothing new is taken after that.
+    The delivery threads and the retry timers are daemon threads, so a process
+    that exits (Ctrl+C, SIGTERM) never waits for a partner that answers slowly
+    or not at all: whatever was not sent stays due in the outbox, and
+    ``mam-idp worker`` sends it. (``concurrent.futures`` would join its threads
+    at exit, after working off every queued delivery.) ``close()`` stops it: no
+    timer fires and nothing new is taken after that; the deliveries under way
+    get a bounded time to finish.
     """
 
     def __init__(self, app: Flask):
         self.app = app
-        self._executor: ThreadPoolExecutor | None = None
+        self._jobs: SimpleQueue[list[int] | None] = SimpleQueue()
         self._lock = threading.Lock()
+        self._threads: list[threading.Thread] = []
         self._timers: set[threading.Timer] = set()
         self._closed = False
+        #: Set by ``close()``: a delivery thread leaves the rest of its ids due.
+        self._abandon = False
 
     def submit(self, ids: list[int], delay: float = 0.0) -> None:
         with self._lock:
@@ -122,32 +131,56 @@ class Dispatcher:
                 self._timers.add(timer)
                 timer.start()
                 return
-            if self._executor is None:
-                self._executor = ThreadPoolExecutor(
-                    max_workers=WORKERS, thread_name_prefix="partner-notifications"
+            self._jobs.put(list(ids))
+            while len(self._threads) < WORKERS:
+                thread = threading.Thread(
+                    target=self._work,
+                    name=f"partner-notifications-{len(self._threads)}",
+                    daemon=True,
                 )
-            executor = self._executor
-        executor.submit(self._run, list(ids))
+                self._threads.append(thread)
+                thread.start()
 
     def _fire(self, ids: list[int]) -> None:
         with self._lock:
             self._timers.discard(threading.current_thread())
         self.submit(ids)
 
-    def close(self) -> None:
-        """Cancel waiting retries and wait for deliveries in progress (the rows stay due)."""
+    def close(self, timeout: float | None = None, finish_queued: bool = False) -> bool:
+        """Cancel waiting retries, drop what is queued (the rows stay due) unless
+        ``finish_queued``, and wait at most ``timeout`` seconds (``None``: as long
+        as it takes) for the deliveries under way. True when none is left running."""
         with self._lock:
             self._closed = True
+            self._abandon = not finish_queued
             timers, self._timers = self._timers, set()
-            executor, self._executor = self._executor, None
+            threads, self._threads = self._threads, []
         for timer in timers:
             timer.cancel()
-        if executor is not None:
-            executor.shutdown(wait=True, cancel_futures=True)
+        while not finish_queued:
+            try:
+                self._jobs.get_nowait()
+            except Empty:
+                break
+        for _ in threads:
+            self._jobs.put(None)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        for thread in threads:
+            thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        return not any(thread.is_alive() for thread in threads)
+
+    def _work(self) -> None:
+        while (ids := self._jobs.get()) is not None:
+            try:
+                self._run(ids)
+            except Exception:  # a fault outside a delivery must not end the thread
+                log.exception("delivering partner notifications %s failed", ids)
 
     def _run(self, ids: list[int]) -> None:
         with self.app.app_context():
             for notification_id in ids:
+                if self._abandon:
+                    return  # the rest stays due in the outbox
                 try:
                     outcome = delivery.deliver(notification_id)
                 except Exception:
@@ -167,6 +200,17 @@ def dispatcher(app: Flask) -> Dispatcher:
     if existing is None:
         existing = app.extensions.setdefault("partner_notifications", Dispatcher(app))
     return existing
+
+
+def stop_delivery(app: Flask, timeout: float, finish_queued: bool = False) -> bool:
+    """Close the application's dispatcher, if it ever started, waiting at most ``timeout`` s.
+
+    For a process that stops: a server drops what is queued, a command that
+    queued notifications lets them be tried (``finish_queued``); what is not sent
+    by then stays due in the outbox. True when no delivery was left running.
+    """
+    existing = app.extensions.get("partner_notifications")
+    return existing.close(timeout, finish_queued) if existing is not None else True
 
 
 @event.listens_for(Session, "after_commit")

@@ -297,3 +297,27 @@ def test_worker_once_for_scripts(provider, sink):
     done = provider.run("worker", "--once")
     assert done.returncode == 0, done.stderr
     assert [m["To"] for m in sink.wait_for(1, timeout=1)] == ["piet@example.com"]
+
+
+def test_a_command_tries_the_notifications_it_queued_before_it_exits(backend, redis_url, tmp_path):
+    """The delivery threads are daemon threads; the command waits for what it queued."""
+    from tests.factories import issue_token, make_consent, make_member, make_partner
+
+    provider = LiveProvider(tmp_path, backend, redis_url)
+    try:
+        provider.migrate()
+        with running_receiver() as receiver:
+            with provider.app().app_context():
+                client, _secret = make_client(make_partner(), security_event_uri=receiver.url)
+                member, _password, _key = make_member()
+                issue_token(member, client, "openid profile", consent=make_consent(member, client))
+                member_id, partner_id = member.id, client.partner_id
+                db.session.remove()
+            done = provider.run(
+                "members", "withdraw-consent", member_id, "--partner-id", partner_id
+            )
+            assert done.returncode == 0, done.stdout + done.stderr
+            # Sent before the command ended, not left to a worker.
+            assert len(receiver.deliveries) == 1, done.stderr
+    finally:
+        provider.close()
