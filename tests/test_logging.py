@@ -94,7 +94,9 @@ def test_an_unexpected_error_is_logged_with_its_traceback(app, client, lines):
     assert access[-1]["status"] == 500
 
 
-def test_werkzeug_request_lines_are_dropped_and_queries_cut():
+def test_werkzeug_request_lines_are_dropped_and_queries_cut(app):
+    """The filter is installed when an application is created (``app``), whichever test ran
+    before."""
     werkzeug = logging.getLogger("werkzeug")
     assert any(isinstance(f, WerkzeugRequestLines) for f in werkzeug.filters)
     keep = WerkzeugRequestLines()
