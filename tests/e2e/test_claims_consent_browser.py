@@ -7,52 +7,19 @@ own, ticked by default; what the member leaves ticked is what the consent grants
 from __future__ import annotations
 
 import json
-import secrets
-from datetime import timedelta
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from sqlalchemy import select
 
 from idp.extensions import db
-from idp.models import Consent, SSOSession
-from idp.models.types import utcnow
-from idp.services import sso
-from tests.factories import make_client, make_member, make_partner
-
-REDIRECT_URI = "https://partner.example/callback"
+from idp.models import Consent
+from tests.e2e.signed_in import REDIRECT_URI, signed_in
 
 
 def logged_in_member(live_server, context) -> tuple[str, str, int]:
     """A member logged in through the session cookie; (member id, client id, client pk)."""
-    app = live_server.app
-    token = secrets.token_urlsafe(32)
-    with app.app_context():
-        member, _, _ = make_member()
-        partner = make_partner(f"Sky Hotels {secrets.token_hex(2)}", "partner_company")
-        client, _ = make_client(
-            partner,
-            redirect_uris=[REDIRECT_URI],
-            scope="openid profile email",
-            purposes=["registration"],
-        )
-        now = utcnow()
-        db.session.add(
-            SSOSession(
-                token_hash=sso._hash(token),
-                member_id=member.id,
-                auth_time=now,
-                amr=["pwd", "otp", "mfa"],
-                created_at=now,
-                last_seen_at=now,
-                expires_at=now + timedelta(hours=1),
-            )
-        )
-        db.session.commit()
-        cookie = app.session_interface.get_signing_serializer(app).dumps({sso.TOKEN_KEY: token})
-        ids = member.id, client.client_id, client.id
-    context.add_cookies([{"name": "mam_session", "value": cookie, "url": live_server.url}])
-    context.route("https://partner.example/**", lambda route: route.fulfill(body="partner site"))
-    return ids
+    done = signed_in(live_server, context, scope="openid profile email", purposes=["registration"])
+    return done.member_id, done.client_id, done.client_pk
 
 
 def test_a_claim_asked_by_itself_is_a_labelled_optional_item(live_server, context, artifacts):

@@ -2,50 +2,20 @@
 
 from __future__ import annotations
 
-import secrets
-from datetime import timedelta
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from idp.extensions import db
-from idp.models import SSOSession
-from idp.models.types import utcnow
-from idp.services import sso
-from tests.factories import make_client, make_member, make_partner
-
-REDIRECT_URI = "https://partner.example/callback"
+from tests.e2e.signed_in import REDIRECT_URI, signed_in
 
 
-def logged_in_browser(live_server, context) -> str:
-    """A member logged in through the session cookie; returns the client id."""
-    app = live_server.app
-    token = secrets.token_urlsafe(32)
-    with app.app_context():
-        member, _, _ = make_member()
-        partner = make_partner(f"Sky Hotels {secrets.token_hex(2)}", "partner_company")
-        client, _ = make_client(
-            partner,
-            redirect_uris=[REDIRECT_URI],
-            scope="openid email phone card_number miles offline_access",
-            purposes=["registration", "miles"],
-        )
-        now = utcnow()
-        db.session.add(
-            SSOSession(
-                token_hash=sso._hash(token),
-                member_id=member.id,
-                auth_time=now,
-                amr=["pwd", "otp", "mfa"],
-                created_at=now,
-                last_seen_at=now,
-                expires_at=now + timedelta(hours=1),
-            )
-        )
-        db.session.commit()
-        cookie = app.session_interface.get_signing_serializer(app).dumps({sso.TOKEN_KEY: token})
-        client_id, partner_name = client.client_id, partner.name
-    context.add_cookies([{"name": "mam_session", "value": cookie, "url": live_server.url}])
-    context.route("https://partner.example/**", lambda route: route.fulfill(body="partner site"))
-    return client_id, partner_name
+def logged_in_browser(live_server, context) -> tuple[str, str]:
+    """A member logged in through the session cookie; returns (client id, partner name)."""
+    done = signed_in(
+        live_server,
+        context,
+        scope="openid email phone card_number miles offline_access",
+        purposes=["registration", "miles"],
+    )
+    return done.client_id, done.partner_name
 
 
 def authorize_url(live_server, client_id, scope):

@@ -155,14 +155,14 @@ def test_register_preview_submit_approve_and_a_member_logs_in(live_server, brows
     assert "id_token" in tokens.json()
 
 
-def test_rotate_secret_in_the_browser_keeps_the_old_secret_for_the_grace_period(
-    live_server, browser, artifacts
-):
-    dev_id, dev_email, dev_password, dev_key = new_member(live_server)
+def developer_with_client(live_server):
+    """A new member who develops for a new partner, and its client:
+    ((id, email, password, TOTP key), client_id, secret)."""
+    developer = new_member(live_server)
     with live_server.app_context():
         partner = create_partner("Rail & Fly", "partner_company")
-        add_developer(partner, dev_id)
-        client, old = register_partner_client(
+        add_developer(partner, developer[0])
+        client, secret = register_partner_client(
             ClientRequest(
                 partner_id=partner.id,
                 client_name="Rail & Fly Tickets",
@@ -170,7 +170,13 @@ def test_rotate_secret_in_the_browser_keeps_the_old_secret_for_the_grace_period(
                 scope="openid email",
             )
         )
-        client_id = client.client_id
+        return developer, client.client_id, secret
+
+
+def test_rotate_secret_in_the_browser_keeps_the_old_secret_for_the_grace_period(
+    live_server, browser, artifacts
+):
+    (dev_id, dev_email, dev_password, dev_key), client_id, old = developer_with_client(live_server)
 
     def token_status(secret: str) -> int:
         return requests.post(

@@ -5,13 +5,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from idp.services.registration import (
-    ClientRequest,
-    add_developer,
-    create_partner,
-    register_partner_client,
-)
-from tests.portal.test_portal_browser import basic, log_in, new_member
+from tests.portal.test_portal_browser import basic, developer_with_client, log_in
 
 pytestmark = pytest.mark.browser
 
@@ -19,19 +13,9 @@ TOKEN_REVOKED = "https://schemas.openid.net/secevent/oauth/event-type/token-revo
 
 
 def test_the_client_page_shows_the_stream(live_server, browser, artifacts):
-    dev_id, dev_email, dev_password, dev_key = new_member(live_server)
-    with live_server.app_context():
-        partner = create_partner("Rail & Fly", "partner_company")
-        add_developer(partner, dev_id)
-        client, secret = register_partner_client(
-            ClientRequest(
-                partner_id=partner.id,
-                client_name="Rail & Fly Tickets",
-                redirect_uris=["https://rail.example/callback"],
-                scope="openid email",
-            )
-        )
-        client_id = client.client_id
+    (dev_id, dev_email, dev_password, dev_key), client_id, secret = developer_with_client(
+        live_server
+    )
     token = requests.post(
         f"{live_server.url}/oauth/token",
         data={"grant_type": "client_credentials", "scope": "ssf.manage"},
