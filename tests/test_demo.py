@@ -118,7 +118,7 @@ class FakeServer:
         self.served = self.closed = False
         calls.append(self)
 
-    def serve_forever(self):
+    def serve_forever(self, poll_interval=0.5):
         self.served = True
 
     def shutdown(self):

@@ -120,13 +120,18 @@ def withdraw_partner_access(
     by_pk = {c.id: c for c in clients}
     now = utcnow()
 
+    # Locked first, in one order, before any token: a refresh locks its consent before its
+    # token too (``idp.oauth.refresh_token``), so the two wait for each other, never deadlock.
     standing = list(
         db.session.scalars(
-            select(Consent).where(
+            select(Consent)
+            .where(
                 Consent.member_id == member_id,
                 Consent.client_id.in_(client_ids),
                 Consent.withdrawn_at.is_(None),
             )
+            .order_by(Consent.id)
+            .with_for_update()
         )
     )
     sessions = _live_sessions(member_id, client_ids)

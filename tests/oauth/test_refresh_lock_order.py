@@ -1,10 +1,11 @@
 """A refresh racing a withdrawal on PostgreSQL: the two lock the consent and the token in
-the same order, so one waits for the other instead of both deadlocking.
+the same order (the consent first), so one waits for the other instead of both deadlocking.
 
-The withdrawal's side is played by a second connection that locks the consent, waits
-until the refresh is under way, then revokes the token and commits, as
-``idp.services.withdrawal`` does. The refresh must then be refused as any refresh
-of a revoked token is (``invalid_grant``), never answered with a 500 or with tokens.
+Each side is played in turn by a second connection that takes the locks in that
+order: against a withdrawal played so, the refresh is refused as any refresh of a
+revoked token is (``invalid_grant``), never answered with a 500 or with tokens;
+against a refresh played so, the withdrawal (``idp.services.withdrawal``) waits
+and then revokes everything, the refreshed token included.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from idp.extensions import db
+from idp.services import withdrawal
 from tests.factories import issue_token, make_client, make_member, make_partner
 
 SCOPE = "openid email offline_access"
@@ -33,12 +35,13 @@ def seeded(backend, committed_app):
         consent_id = issued.row.consent_id
         url = db.engine.url
         auth = base64.b64encode(f"{client.client_id}:{secret}".encode()).decode()
+        ids = member.id, client.partner_id, issued.row.id
         db.session.remove()
-    return committed_app, url, consent_id, issued.refresh_token, auth
+    return committed_app, url, consent_id, issued.refresh_token, auth, ids
 
 
 def test_a_refresh_waits_for_a_withdrawal_that_holds_the_consent(seeded):
-    app, url, consent_id, refresh_token, auth = seeded
+    app, url, consent_id, refresh_token, auth, _ = seeded
     engine = create_engine(url)
     locked, done = threading.Event(), threading.Event()
     failure: list[BaseException] = []
@@ -73,3 +76,42 @@ def test_a_refresh_waits_for_a_withdrawal_that_holds_the_consent(seeded):
     assert done.is_set() and not failure, failure
     assert answer.status_code == 400, answer.get_data(as_text=True)[:300]
     assert answer.get_json()["error"] == "invalid_grant"
+
+
+def test_a_withdrawal_waits_for_a_refresh_that_holds_the_consent(seeded):
+    app, url, consent_id, _, _, (member_id, partner_id, token_id) = seeded
+    engine = create_engine(url)
+    locked, done = threading.Event(), threading.Event()
+    failure: list[BaseException] = []
+
+    def refresh():
+        try:
+            with engine.begin() as conn:
+                conn.execute(
+                    text("SELECT id FROM consents WHERE id = :id FOR UPDATE"), {"id": consent_id}
+                )
+                locked.set()
+                time.sleep(1.0)  # the withdrawal is under way meanwhile
+                conn.execute(
+                    text("UPDATE tokens SET refresh_used_at = now() WHERE id = :id"),
+                    {"id": token_id},
+                )
+        except BaseException as exc:
+            failure.append(exc)
+        finally:
+            done.set()
+
+    thread = threading.Thread(target=refresh)
+    thread.start()
+    assert locked.wait(10)
+    with app.app_context():
+        withdrawn = withdrawal.withdraw_partner_access(member_id, partner_id, actor="member")
+        revoked_at = db.session.execute(
+            text("SELECT revoked_at FROM tokens WHERE id = :id"), {"id": token_id}
+        ).scalar()
+        db.session.remove()
+    thread.join(15)
+    engine.dispose()
+    assert done.is_set() and not failure, failure
+    assert withdrawn.tokens_revoked >= 1
+    assert revoked_at is not None
