@@ -40,78 +40,67 @@ def seeded(backend, committed_app):
     return committed_app, url, consent_id, issued.refresh_token, auth, ids
 
 
-def test_a_refresh_waits_for_a_withdrawal_that_holds_the_consent(seeded):
-    app, url, consent_id, refresh_token, auth, _ = seeded
-    engine = create_engine(url)
-    locked, done = threading.Event(), threading.Event()
-    failure: list[BaseException] = []
+class OtherSide:
+    """The racing transaction on a connection of its own: it locks the consent, waits a
+    second while the request under test runs, then writes the tokens and commits."""
 
-    def withdraw():
+    def __init__(self, url, consent_id: str, statement: str, params: dict):
+        self.engine = create_engine(url)
+        self.locked, self.done = threading.Event(), threading.Event()
+        self.failure: list[BaseException] = []
+        self.thread = threading.Thread(target=self._run, args=(consent_id, statement, params))
+
+    def _run(self, consent_id, statement, params):
         try:
-            with engine.begin() as conn:
+            with self.engine.begin() as conn:
                 conn.execute(
                     text("SELECT id FROM consents WHERE id = :id FOR UPDATE"), {"id": consent_id}
                 )
-                locked.set()
-                time.sleep(1.0)  # the refresh is under way meanwhile
-                conn.execute(
-                    text("UPDATE tokens SET revoked_at = now() WHERE consent_id = :id"),
-                    {"id": consent_id},
-                )
-        except BaseException as exc:  # a deadlock aborts this side or the refresh
-            failure.append(exc)
+                self.locked.set()
+                time.sleep(1.0)  # the request under test is under way meanwhile
+                conn.execute(text(statement), params)
+        except BaseException as exc:  # a deadlock aborts this side or the other
+            self.failure.append(exc)
         finally:
-            done.set()
+            self.done.set()
 
-    thread = threading.Thread(target=withdraw)
-    thread.start()
-    assert locked.wait(10)
-    answer = app.test_client().post(
-        "/oauth/token",
-        data={"grant_type": "refresh_token", "refresh_token": refresh_token},
-        headers={"Authorization": f"Basic {auth}"},
-    )
-    thread.join(15)
-    engine.dispose()
-    assert done.is_set() and not failure, failure
+    def __enter__(self):
+        self.thread.start()
+        assert self.locked.wait(10)
+        return self
+
+    def __exit__(self, *exc_info):
+        self.thread.join(15)
+        self.engine.dispose()
+
+    def finished_cleanly(self) -> bool:
+        return self.done.is_set() and not self.failure
+
+
+def test_a_refresh_waits_for_a_withdrawal_that_holds_the_consent(seeded):
+    app, url, consent_id, refresh_token, auth, _ = seeded
+    revoke = "UPDATE tokens SET revoked_at = now() WHERE consent_id = :id"
+    with OtherSide(url, consent_id, revoke, {"id": consent_id}) as withdrawal_side:
+        answer = app.test_client().post(
+            "/oauth/token",
+            data={"grant_type": "refresh_token", "refresh_token": refresh_token},
+            headers={"Authorization": f"Basic {auth}"},
+        )
+    assert withdrawal_side.finished_cleanly(), withdrawal_side.failure
     assert answer.status_code == 400, answer.get_data(as_text=True)[:300]
     assert answer.get_json()["error"] == "invalid_grant"
 
 
 def test_a_withdrawal_waits_for_a_refresh_that_holds_the_consent(seeded):
     app, url, consent_id, _, _, (member_id, partner_id, token_id) = seeded
-    engine = create_engine(url)
-    locked, done = threading.Event(), threading.Event()
-    failure: list[BaseException] = []
-
-    def refresh():
-        try:
-            with engine.begin() as conn:
-                conn.execute(
-                    text("SELECT id FROM consents WHERE id = :id FOR UPDATE"), {"id": consent_id}
-                )
-                locked.set()
-                time.sleep(1.0)  # the withdrawal is under way meanwhile
-                conn.execute(
-                    text("UPDATE tokens SET refresh_used_at = now() WHERE id = :id"),
-                    {"id": token_id},
-                )
-        except BaseException as exc:
-            failure.append(exc)
-        finally:
-            done.set()
-
-    thread = threading.Thread(target=refresh)
-    thread.start()
-    assert locked.wait(10)
-    with app.app_context():
-        withdrawn = withdrawal.withdraw_partner_access(member_id, partner_id, actor="member")
-        revoked_at = db.session.execute(
-            text("SELECT revoked_at FROM tokens WHERE id = :id"), {"id": token_id}
-        ).scalar()
-        db.session.remove()
-    thread.join(15)
-    engine.dispose()
-    assert done.is_set() and not failure, failure
+    claim = "UPDATE tokens SET refresh_used_at = now() WHERE id = :id"
+    with OtherSide(url, consent_id, claim, {"id": token_id}) as refresh_side:
+        with app.app_context():
+            withdrawn = withdrawal.withdraw_partner_access(member_id, partner_id, actor="member")
+            revoked_at = db.session.execute(
+                text("SELECT revoked_at FROM tokens WHERE id = :id"), {"id": token_id}
+            ).scalar()
+            db.session.remove()
+    assert refresh_side.finished_cleanly(), refresh_side.failure
     assert withdrawn.tokens_revoked >= 1
     assert revoked_at is not None
